@@ -1,0 +1,125 @@
+"""Settings of messages-gateway, read from the environment (prefix ``GATEWAY_``) and ``.env``.
+
+One immutable value object, built once by the CLI (or a test) and handed to
+``create_app``. Secrets are ``SecretStr`` so that a settings object printed or
+logged by accident shows ``**********`` instead of a key.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+def _split_csv(value: object) -> object:
+    """Accept ``a,b,c`` from the environment as well as a JSON list or a real list."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Everything an operator can configure; see the README's configuration table."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GATEWAY_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    # --- upstream -----------------------------------------------------------------
+    upstream_url: str | None = Field(
+        default=None,
+        description="Base URL of a remote OpenAI-compatible API, with or without /v1. "
+        "Unset: the embedded store.",
+    )
+    upstream_api_key: SecretStr | None = Field(
+        default=None, description="Server-side key sent upstream instead of the caller's bearer."
+    )
+    connect_timeout: float = Field(default=5.0, gt=0, description="Seconds to connect upstream.")
+    read_timeout: float = Field(default=30.0, gt=0, description="Seconds to wait for a response.")
+    operation_deadline: float = Field(
+        default=60.0, gt=0, description="Seconds one GraphQL operation may spend upstream."
+    )
+    max_retries: int = Field(default=2, ge=0, le=10, description="Retries of safe requests.")
+    retry_backoff: float = Field(default=0.2, ge=0, description="First retry delay, seconds.")
+    breaker_failure_threshold: int = Field(
+        default=5, ge=1, description="Consecutive upstream failures that open the circuit."
+    )
+    breaker_reset_seconds: float = Field(
+        default=10.0, gt=0, description="Seconds an open circuit waits before a trial call."
+    )
+
+    # --- embedded store -----------------------------------------------------------
+    store_path: Path = Field(
+        default=Path("./data/messages.sqlite3"), description="SQLite file of the embedded store."
+    )
+    store_api_key: SecretStr | None = Field(
+        default=None, description="When set, /v1 requires 'Authorization: Bearer <key>'."
+    )
+
+    # --- server -------------------------------------------------------------------
+    host: str = Field(default="127.0.0.1", description="Interface to listen on.")
+    port: int = Field(default=8000, ge=0, le=65535, description="Port to listen on.")
+    log_level: str = Field(default="info", description="Python log level name.")
+    debug: bool = Field(
+        default=False, description="Adds upstream-call accounting to response extensions."
+    )
+
+    # --- GraphQL limits -----------------------------------------------------------
+    max_depth: int = Field(default=12, ge=1, description="Maximum query depth.")
+    max_aliases: int = Field(default=100, ge=1, description="Maximum aliases per operation.")
+    max_tokens: int = Field(default=5000, ge=1, description="Maximum tokens per document.")
+    max_cost: int = Field(default=5000, ge=1, description="Maximum static cost per operation.")
+    max_upstream_calls: int = Field(
+        default=50, ge=1, description="Upstream calls one operation may make."
+    )
+    upstream_concurrency: int = Field(
+        default=10, ge=1, description="Upstream calls one operation may have in flight at once."
+    )
+    max_body_bytes: int = Field(
+        default=1_000_000, ge=1024, description="Largest accepted request body, bytes."
+    )
+    max_ids: int = Field(default=100, ge=1, description="Most ids in threads(ids:).")
+    allow_batching: bool = Field(default=False, description="Accept a JSON array of operations.")
+    graphiql: bool = Field(default=True, description="Serve the GraphiQL IDE at /graphql.")
+    introspection: bool = Field(default=True, description="Answer introspection queries.")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Origins allowed by CORS (comma-separated)."
+    )
+
+    # --- gateway authentication ----------------------------------------------------
+    auth_token_hashes: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="SHA-256 hex digests of accepted static bearer tokens (comma-separated).",
+    )
+    jwt_key: SecretStr | None = Field(
+        default=None, description="PEM public key or HS256 secret that signs caller JWTs."
+    )
+    jwt_jwks_url: str | None = Field(default=None, description="JWKS URL for caller JWTs.")
+    jwt_issuer: str | None = Field(default=None, description="Required JWT issuer.")
+    jwt_audience: str | None = Field(default=None, description="Required JWT audience.")
+    jwt_algorithms: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["RS256", "ES256", "HS256"],
+        description="Accepted JWT algorithms.",
+    )
+    owner_metadata_key: str | None = Field(
+        default=None, description="Metadata key stamping each thread with its owner's subject."
+    )
+
+    @field_validator("cors_origins", "auth_token_hashes", "jwt_algorithms", mode="before")
+    @classmethod
+    def _csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @property
+    def embedded(self) -> bool:
+        """True when the gateway's upstream is its own store at /v1."""
+        return self.upstream_url is None
