@@ -1,0 +1,181 @@
+"""``UpstreamClient``: the app-wide half of the upstream client.
+
+One per app, created in the lifespan: it owns the ``httpx.AsyncClient`` (one
+keep-alive pool, or the in-process ASGI transport to the embedded store), the
+server-side key and the circuit breaker. Everything per GraphQL operation lives in
+the ``UpstreamSession`` that ``session()`` returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, cast
+
+import httpx
+
+from gateway.upstream._breaker import CircuitBreaker
+from gateway.upstream._redact import install_log_redaction
+from gateway.upstream._retry import RetryPolicy
+from gateway.upstream._session import Observer, Upstream, UpstreamSession
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
+
+    from gateway.config import Settings
+
+__all__ = ["EMBEDDED_BASE_URL", "UpstreamClient", "normalize_base_url"]
+
+EMBEDDED_BASE_URL = "http://embedded-store"
+"""Base URL of the in-process store; the host name never leaves the process."""
+
+_USER_AGENT = "messages-gateway"
+_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=30.0)
+
+
+def normalize_base_url(url: str) -> str:
+    """The upstream base URL, ending in ``/v1`` and without a trailing slash.
+
+    ``https://api.example.com``, ``https://api.example.com/`` and
+    ``https://api.example.com/v1/`` all give ``https://api.example.com/v1``. Error
+    messages never repeat the URL: it may be private.
+    """
+    text = url.strip().rstrip("/")
+    try:
+        parsed = httpx.URL(text)
+    except httpx.InvalidURL:
+        raise ValueError("the upstream URL is not a valid URL") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ValueError("the upstream URL must be an absolute http:// or https:// URL")
+    if parsed.userinfo:
+        raise ValueError("the upstream URL must not hold credentials; set the API key instead")
+    if parsed.query or parsed.fragment:
+        raise ValueError("the upstream URL must not have a query or a fragment")
+    if not parsed.path.endswith("/v1"):
+        text += "/v1"
+    return text
+
+
+class UpstreamClient:
+    """App-wide: owns the one ``httpx.AsyncClient`` (keep-alive pool) and the circuit breaker.
+
+    ``base_url`` is the prefix under which ``/threads`` lives (``…/v1`` for a remote
+    upstream). ``api_key`` is the server-side key: when set, it is sent on every
+    request and callers' tokens are never forwarded. ``requires_key`` says whether a
+    request without any credentials is pointless (remote upstreams) or fine (the
+    embedded store without a key). ``sleep`` and ``clock`` are injectable for tests.
+    """
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        base_url: str,
+        api_key: str | None,
+        requires_key: bool,
+        max_retries: int,
+        retry_backoff: float,
+        read_timeout: float,
+        breaker: CircuitBreaker,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if api_key is not None and (not api_key.isascii() or not api_key.isprintable()):
+            raise ValueError("the upstream API key must be printable ASCII")
+        if max_retries < 0 or retry_backoff < 0 or read_timeout <= 0:
+            raise ValueError("need max_retries >= 0, retry_backoff >= 0 and read_timeout > 0")
+        install_log_redaction()
+        self._http = http
+        self._breaker = breaker
+        self._upstream = Upstream(
+            http=http,
+            base_url=base_url.rstrip("/"),
+            authorization=f"Bearer {api_key}" if api_key else None,
+            requires_key=requires_key,
+            retry=RetryPolicy(max_retries=max_retries, backoff=retry_backoff),
+            read_timeout=read_timeout,
+            breaker=breaker,
+            sleep=sleep,
+            clock=clock,
+        )
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, store_app: ASGIApp | None = None
+    ) -> UpstreamClient:
+        """The client for ``settings``: the embedded store (``store_app``) or the remote URL."""
+        timeout = httpx.Timeout(
+            connect=settings.connect_timeout,
+            read=settings.read_timeout,
+            write=settings.read_timeout,
+            pool=settings.connect_timeout,
+        )
+        headers = {"User-Agent": _USER_AGENT}
+        if settings.upstream_url is None:
+            if store_app is None:
+                raise ValueError("the embedded upstream needs the store's ASGI app")
+            transport = httpx.ASGITransport(app=cast(Any, store_app), raise_app_exceptions=False)
+            http = httpx.AsyncClient(
+                transport=transport, timeout=timeout, headers=headers, follow_redirects=False
+            )
+            base_url = EMBEDDED_BASE_URL
+            key = settings.store_api_key
+            requires_key = False
+        else:
+            base_url = normalize_base_url(settings.upstream_url)
+            http = httpx.AsyncClient(
+                timeout=timeout,
+                limits=_LIMITS,
+                headers=headers,
+                http1=True,
+                http2=False,
+                follow_redirects=False,
+            )
+            key = settings.upstream_api_key
+            requires_key = True
+        return cls(
+            http,
+            base_url=base_url,
+            api_key=key.get_secret_value() if key is not None else None,
+            requires_key=requires_key,
+            max_retries=settings.max_retries,
+            retry_backoff=settings.retry_backoff,
+            read_timeout=settings.read_timeout,
+            breaker=CircuitBreaker(
+                settings.breaker_failure_threshold, settings.breaker_reset_seconds
+            ),
+        )
+
+    async def aclose(self) -> None:
+        """Close the connection pool (the lifespan's shutdown)."""
+        await self._http.aclose()
+
+    @property
+    def breaker(self) -> CircuitBreaker:
+        return self._breaker
+
+    def session(
+        self,
+        *,
+        caller_token: str | None,
+        request_id: str,
+        max_calls: int,
+        concurrency: int,
+        deadline: float,
+        observer: Observer | None = None,
+    ) -> UpstreamSession:
+        """A session for one GraphQL operation; ``deadline`` is in seconds from now.
+
+        ``request_id`` goes out as ``X-Request-Id`` and must be visible ASCII
+        (``ValueError`` otherwise): sanitise a client-supplied id before passing it.
+        """
+        return UpstreamSession(
+            self._upstream,
+            caller_token=caller_token,
+            request_id=request_id,
+            max_calls=max_calls,
+            concurrency=concurrency,
+            deadline=deadline,
+            observer=observer,
+        )

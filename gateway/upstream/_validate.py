@@ -1,0 +1,165 @@
+"""Cheap, hand-written checks that a 2xx body is the object the operation returns.
+
+This is the hot path, so no schema library: only the members the GraphQL layer
+relies on are type-checked (ids, timestamps, role, status, content, the list
+envelope), and the optional ones a lenient provider may leave out are filled in
+with the spec's defaults (``null`` where the spec allows it), so that readers can
+index every member without ``.get``. The dicts are the parsed JSON, changed in
+place: no copies.
+
+A check that fails raises ``ShapeError`` with a short reason that names a member,
+never a value; the session turns it into ``UpstreamResponseError``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from gateway.upstream._types import (
+    DeletedObject,
+    ErrorBody,
+    MessageList,
+    MessageObject,
+    ThreadObject,
+)
+
+__all__ = [
+    "ShapeError",
+    "deleted_message",
+    "deleted_thread",
+    "error_body",
+    "message",
+    "message_list",
+    "thread",
+]
+
+
+class ShapeError(ValueError):
+    """The body is not the expected object; the message says which member is wrong."""
+
+
+def _object(data: Any, what: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ShapeError(f"{what} is not a JSON object")
+    return data
+
+
+def _str(data: dict[str, Any], key: str, what: str) -> None:
+    if not isinstance(data.get(key), str):
+        raise ShapeError(f"{what} has no string '{key}'")
+
+
+def _int(data: dict[str, Any], key: str, what: str) -> None:
+    value = data.get(key)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ShapeError(f"{what} has no integer '{key}'")
+
+
+_THREAD_DEFAULTS: tuple[tuple[str, Any], ...] = (
+    ("object", "thread"),
+    ("metadata", None),
+    ("tool_resources", None),
+)
+
+_MESSAGE_DEFAULTS: tuple[tuple[str, Any], ...] = (
+    ("object", "thread.message"),
+    ("incomplete_details", None),
+    ("completed_at", None),
+    ("incomplete_at", None),
+    ("assistant_id", None),
+    ("run_id", None),
+    ("attachments", None),
+    ("metadata", None),
+)
+
+
+def thread(data: Any) -> ThreadObject:
+    """A ThreadObject: string ``id``, integer ``created_at``."""
+    obj = _object(data, "thread")
+    _str(obj, "id", "thread")
+    _int(obj, "created_at", "thread")
+    for key, default in _THREAD_DEFAULTS:
+        if key not in obj:
+            obj[key] = default
+    return cast(ThreadObject, obj)
+
+
+def message(data: Any) -> MessageObject:
+    """A MessageObject: string ids, role and status, integer ``created_at``, a list of parts."""
+    obj = _object(data, "message")
+    _str(obj, "id", "message")
+    _str(obj, "thread_id", "message")
+    _int(obj, "created_at", "message")
+    _str(obj, "role", "message")
+    _str(obj, "status", "message")
+    content = obj.get("content")
+    if not isinstance(content, list):
+        raise ShapeError("message has no list 'content'")
+    for part in content:
+        if not isinstance(part, dict):
+            raise ShapeError("message 'content' holds a part that is not an object")
+    for key, default in _MESSAGE_DEFAULTS:
+        if key not in obj:
+            obj[key] = default
+    return cast(MessageObject, obj)
+
+
+def message_list(data: Any) -> MessageList:
+    """The list envelope: a ``data`` list of messages and a boolean ``has_more``."""
+    obj = _object(data, "message list")
+    items = obj.get("data")
+    if not isinstance(items, list):
+        raise ShapeError("message list has no list 'data'")
+    if not isinstance(obj.get("has_more"), bool):
+        raise ShapeError("message list has no boolean 'has_more'")
+    for item in items:
+        message(item)
+    if "object" not in obj:
+        obj["object"] = "list"
+    if "first_id" not in obj:
+        obj["first_id"] = items[0]["id"] if items else None
+    if "last_id" not in obj:
+        obj["last_id"] = items[-1]["id"] if items else None
+    return cast(MessageList, obj)
+
+
+def _deleted(data: Any, what: str, kind: str) -> DeletedObject:
+    obj = _object(data, what)
+    _str(obj, "id", what)
+    if not isinstance(obj.get("deleted"), bool):
+        raise ShapeError(f"{what} has no boolean 'deleted'")
+    if "object" not in obj:
+        obj["object"] = kind
+    return cast(DeletedObject, obj)
+
+
+def deleted_thread(data: Any) -> DeletedObject:
+    return _deleted(data, "deleted thread", "thread.deleted")
+
+
+def deleted_message(data: Any) -> DeletedObject:
+    return _deleted(data, "deleted message", "thread.message.deleted")
+
+
+def error_body(data: Any) -> ErrorBody | None:
+    """The ``error`` member of an error response, normalised; ``None`` when there is none.
+
+    Providers differ: ``code`` may be a number, ``error`` may be a bare string.
+    """
+    if not isinstance(data, dict):
+        return None
+    error = data.get("error")
+    if isinstance(error, str):
+        return ErrorBody(message=error, type="", param=None, code=None)
+    if not isinstance(error, dict):
+        return None
+    text = error.get("message")
+    kind = error.get("type")
+    param = error.get("param")
+    code = error.get("code")
+    return ErrorBody(
+        message=text if isinstance(text, str) else "",
+        type=kind if isinstance(kind, str) else "",
+        param=param if isinstance(param, str) else None,
+        code=None if code is None or isinstance(code, dict | list) else str(code),
+    )
