@@ -10,14 +10,39 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+import re
+import uuid
+
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from strawberry.fastapi import GraphQLRouter
 
 from gateway.config import Settings
 from gateway.logs import quiet_library_loggers
+from gateway.schema import Context, build_schema
 from gateway.store import Database, create_store_app
+from gateway.upstream import UpstreamClient
 
 __all__ = ["create_app"]
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, if there is one."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def request_id_of(request: Request) -> str:
+    """The caller's ``X-Request-Id`` when it is sane, else a fresh one."""
+    given = request.headers.get("x-request-id")
+    if given and _REQUEST_ID.fullmatch(given):
+        return given
+    return uuid.uuid4().hex
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -38,11 +63,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if database is not None:
             await database.open()
+        upstream = UpstreamClient.from_settings(settings, store_app=store_app)
+        app.state.upstream = upstream
         try:
             yield
         finally:
+            await upstream.aclose()
             if database is not None:
                 await database.close()
+
+    async def get_context(request: Request) -> Context:
+        upstream: UpstreamClient = request.app.state.upstream
+        request_id = request_id_of(request)
+        session = upstream.session(
+            caller_token=bearer_token(request.headers.get("authorization")),
+            request_id=request_id,
+            max_calls=settings.max_upstream_calls,
+            concurrency=settings.upstream_concurrency,
+            deadline=settings.operation_deadline,
+        )
+        return Context(settings, session, request_id)
+
+    graphql = GraphQLRouter[Context, None](
+        build_schema(settings),
+        context_getter=get_context,
+        graphql_ide="graphiql" if settings.graphiql else None,
+        allow_queries_via_get=True,
+    )
 
     app = FastAPI(
         title="messages-gateway",
@@ -57,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def healthz() -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
+    app.include_router(graphql, prefix="/graphql")
     if store_app is not None:
         app.mount("/v1", store_app)
     return app

@@ -1,0 +1,26 @@
+"""The per-request GraphQL context: the caller's upstream session and fresh loaders."""
+
+from __future__ import annotations
+
+from strawberry.fastapi import BaseContext
+from strawberry.types import Info as StrawberryInfo
+
+from gateway.config import Settings
+from gateway.schema.loaders import Loaders
+from gateway.upstream import UpstreamSession
+
+__all__ = ["Context", "Info"]
+
+
+class Context(BaseContext):
+    """Built once per HTTP request; nothing in it outlives the request."""
+
+    def __init__(self, settings: Settings, session: UpstreamSession, request_id: str) -> None:
+        super().__init__()
+        self.settings = settings
+        self.session = session
+        self.request_id = request_id
+        self.loaders = Loaders(session)
+
+
+Info = StrawberryInfo[Context, None]

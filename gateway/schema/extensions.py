@@ -1,0 +1,93 @@
+"""Schema extensions: the error mapping of DESIGN.md §5 and the call accounting.
+
+``ErrorMapping`` is the one place where exceptions become GraphQL errors: known
+failures get their ``extensions.code`` (errors.describe), GraphQL syntax and
+validation errors keep their message and get a code of their own, and anything
+unexpected is masked to ``INTERNAL_SERVER_ERROR`` and logged without its
+traceback or arguments (which may hold secrets).
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import GraphQLError, GraphQLSyntaxError
+from strawberry.extensions import SchemaExtension
+
+from gateway.schema.errors import ErrorCode, describe
+
+__all__ = ["CallAccounting", "ErrorMapping"]
+
+logger = logging.getLogger("gateway.graphql")
+
+
+def _where(exc: BaseException) -> str:
+    """``file:line`` of the innermost frame: enough to find a bug, not a stack trace."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return "?"
+    last = frames[-1]
+    return f"{last.filename.rsplit('/', 1)[-1]}:{last.lineno}"
+
+
+class ErrorMapping(SchemaExtension):
+    """Give every error in the result a stable code, and mask the unexpected ones."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            result.errors = [self._map(error) for error in result.errors]
+
+    def _map(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        if original is None or isinstance(original, GraphQLError):
+            return _with_code(error, _pre_execution_code(error))
+        described = describe(original)
+        if described is None:
+            context = self.execution_context.context
+            logger.error(
+                "unexpected %s at %s in operation %s (request %s)",
+                type(original).__name__,
+                _where(original),
+                self.execution_context.operation_name or "-",
+                getattr(context, "request_id", "-"),
+            )
+            described = ("Internal server error.", {"code": ErrorCode.INTERNAL_SERVER_ERROR})
+        message, extensions = described
+        return GraphQLError(
+            message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions=extensions,
+        )
+
+
+def _pre_execution_code(error: GraphQLError) -> str:
+    if isinstance(error, GraphQLSyntaxError):
+        return "GRAPHQL_PARSE_FAILED"
+    if error.message.startswith("Variable '$"):
+        return ErrorCode.BAD_USER_INPUT
+    return "GRAPHQL_VALIDATION_FAILED"
+
+
+def _with_code(error: GraphQLError, code: str) -> GraphQLError:
+    if error.extensions and "code" in error.extensions:
+        return error
+    error.extensions = {**(error.extensions or {}), "code": code}
+    return error
+
+
+class CallAccounting(SchemaExtension):
+    """Reports what the operation cost upstream, in ``extensions.upstream`` (debug mode)."""
+
+    def get_results(self) -> dict[str, Any]:
+        session = getattr(self.execution_context.context, "session", None)
+        if session is None:
+            return {}
+        return {"upstream": {"calls": session.calls, "maxInFlight": session.max_in_flight}}

@@ -1,0 +1,72 @@
+"""The root ``Query``: every field asks the loaders, never the upstream directly."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+
+import strawberry
+from strawberry import ID, UNSET
+
+from gateway.schema.arguments import check_id, page_request
+from gateway.schema.context import Info
+from gateway.schema.enums import SortOrder
+from gateway.schema.errors import ErrorCode, GatewayError
+from gateway.schema.types import Message, MessageConnection, Thread, load_connection
+from gateway.upstream import NotFoundError, ThreadObject
+
+__all__ = ["Query"]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    async def thread(self, info: Info, id: ID) -> Thread | None:
+        thread = await info.context.loaders.threads.load(check_id(id, "id"))
+        return Thread.from_wire(thread)
+
+    @strawberry.field
+    def threads(self, info: Info, ids: list[ID]) -> list[Thread | None]:
+        """One entry per id, in order; null where no thread exists."""
+        limit = info.context.settings.max_ids
+        if len(ids) > limit:
+            raise GatewayError(
+                f"'ids' may hold at most {limit} ids; got {len(ids)}.",
+                ErrorCode.BAD_USER_INPUT,
+                {"argument": "ids"},
+            )
+        for thread_id in ids:
+            check_id(thread_id, "ids")
+        # Each entry resolves (and fails) on its own: graphql-core awaits list items,
+        # so one failed id gives an error at its index, not a null list.
+        loader = info.context.loaders.threads
+        return [_thread_or_none(loader.load(thread_id)) for thread_id in ids]  # type: ignore[misc]
+
+    @strawberry.field
+    async def message(self, info: Info, thread_id: ID, id: ID) -> Message | None:
+        key = (check_id(thread_id, "threadId"), check_id(id, "id"))
+        return Message.from_wire(await info.context.loaders.messages.load(key))
+
+    @strawberry.field
+    async def messages(
+        self,
+        info: Info,
+        thread_id: ID,
+        first: int | None = UNSET,
+        after: str | None = UNSET,
+        last: int | None = UNSET,
+        before: str | None = UNSET,
+        order: SortOrder = SortOrder.DESC,
+        run_id: ID | None = UNSET,
+    ) -> MessageConnection:
+        request = page_request(
+            thread_id, first=first, after=after, last=last, before=before, order=order,
+            run_id=run_id,
+        )
+        return await load_connection(info, request)
+
+
+async def _thread_or_none(pending: Awaitable[ThreadObject]) -> Thread | None:
+    try:
+        return Thread.from_wire(await pending)
+    except NotFoundError:
+        return None

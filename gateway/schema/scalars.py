@@ -1,0 +1,123 @@
+"""The custom scalars: ``DateTime``, ``Metadata`` and ``JSON``.
+
+``DateTime`` and ``Metadata`` are plain Python types to the type checker (``int``
+Unix seconds, ``dict[str, str]``) and ``NewType`` markers at run time, bound to
+their GraphQL definitions through the schema's ``scalar_overrides`` (``SCALARS``).
+
+``DateTime`` keeps the upstream's Unix seconds in Python and formats them only
+when serialising, so a field nobody asks for costs nothing. ``Metadata`` checks
+the upstream's documented limits while variables are coerced, which is before
+any resolver (and so any upstream call) runs.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, NewType, TypeAlias
+
+import strawberry
+from graphql import ValueNode, value_from_ast_untyped
+from strawberry.scalars import JSON
+from strawberry.types.scalar import ScalarDefinition
+
+__all__ = [
+    "DATETIME",
+    "JSON",
+    "METADATA",
+    "SCALARS",
+    "MAX_METADATA_KEYS",
+    "MAX_METADATA_KEY_LENGTH",
+    "MAX_METADATA_VALUE_LENGTH",
+    "DateTime",
+    "Metadata",
+    "validate_metadata",
+]
+
+MAX_METADATA_KEYS = 16
+MAX_METADATA_KEY_LENGTH = 64
+MAX_METADATA_VALUE_LENGTH = 512
+
+
+def _serialize_datetime(value: int | datetime) -> str:
+    if isinstance(value, datetime):
+        moment = value.astimezone(UTC)
+    else:
+        moment = datetime.fromtimestamp(value, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_datetime(value: object) -> int:
+    if not isinstance(value, str):
+        raise ValueError("DateTime must be an ISO-8601 string.")
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValueError(f"Invalid ISO-8601 DateTime: {value[:40]!r}.") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())
+
+
+if TYPE_CHECKING:
+    DateTime: TypeAlias = int
+    Metadata: TypeAlias = dict[str, str]
+else:
+    DateTime = NewType("DateTime", int)
+    Metadata = NewType("Metadata", dict)
+
+DATETIME = strawberry.scalar(
+    name="DateTime",
+    description="An instant in UTC, as an ISO-8601 string such as 2026-11-26T00:48:12Z.",
+    serialize=_serialize_datetime,
+    parse_value=_parse_datetime,
+)
+
+
+def validate_metadata(value: object) -> dict[str, str]:
+    """Return ``value`` as metadata, or raise ``ValueError`` naming the broken limit."""
+    if not isinstance(value, dict):
+        raise ValueError("Metadata must be an object mapping strings to strings.")
+    if len(value) > MAX_METADATA_KEYS:
+        raise ValueError(
+            f"Metadata has {len(value)} keys; at most {MAX_METADATA_KEYS} are allowed."
+        )
+    for key, item in value.items():
+        if not isinstance(key, str) or not key:
+            raise ValueError("Metadata keys must be non-empty strings.")
+        if len(key) > MAX_METADATA_KEY_LENGTH:
+            raise ValueError(
+                f"Metadata key {key[:20]!r}... is {len(key)} characters; "
+                f"at most {MAX_METADATA_KEY_LENGTH} are allowed."
+            )
+        if not isinstance(item, str):
+            raise ValueError(f"Metadata value of {key!r} must be a string.")
+        if len(item) > MAX_METADATA_VALUE_LENGTH:
+            raise ValueError(
+                f"Metadata value of {key!r} is {len(item)} characters; "
+                f"at most {MAX_METADATA_VALUE_LENGTH} are allowed."
+            )
+    return value
+
+
+def _serialize_metadata(value: dict[str, str] | None) -> dict[str, str]:
+    return value if value is not None else {}
+
+
+def _parse_metadata_literal(node: ValueNode, variables: dict[str, Any] | None = None) -> object:
+    return validate_metadata(value_from_ast_untyped(node, variables))
+
+
+METADATA = strawberry.scalar(
+    name="Metadata",
+    description=(
+        "String-to-string map: at most 16 keys; keys at most 64 chars; "
+        "values at most 512 chars."
+    ),
+    serialize=_serialize_metadata,
+    parse_value=validate_metadata,
+    parse_literal=_parse_metadata_literal,
+)
+
+
+SCALARS: dict[object, ScalarDefinition] = {DateTime: DATETIME, Metadata: METADATA}
+"""The ``scalar_overrides`` that bind the Python types above to their GraphQL scalars."""

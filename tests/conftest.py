@@ -1,0 +1,51 @@
+"""Fixtures shared by every test package: settings and an in-process gateway."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from gateway.app import create_app
+from gateway.config import Settings
+from tests.graphql_client import GraphQLClient
+
+SettingsFactory = Callable[..., Settings]
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> SettingsFactory:
+    """Settings isolated from the developer's environment and .env file."""
+
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {"store_path": tmp_path / "store.sqlite3", "debug": True}
+        values.update(overrides)
+        return Settings(_env_file=None, **values)
+
+    return make
+
+
+class Gateway:
+    """The app running in-process, with its lifespan, and clients for it."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+        self.graphql = GraphQLClient(http)
+
+
+async def start_gateway(settings: Settings) -> AsyncIterator[Gateway]:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
+            yield Gateway(http)
+
+
+@pytest.fixture
+async def gateway(make_settings: SettingsFactory) -> AsyncIterator[Gateway]:
+    """The gateway on its embedded store (a fresh SQLite file per test)."""
+    async for running in start_gateway(make_settings()):
+        yield running
