@@ -1,0 +1,205 @@
+"""``create_store_app``: the store's REST API as an ASGI application.
+
+A small hand-rolled front instead of FastAPI routing, for three reasons:
+
+- the API must answer *every* failure in the OpenAI error envelope: unknown
+  URLs, wrong methods, malformed JSON, oversized bodies, unexpected exceptions;
+  there is no framework default (422, plain-text 404) left to leak;
+- it routes on the *raw* path, decoding each segment on its own: ASGI servers
+  decode ``%2F`` into ``/`` in ``scope["path"]``, which would let
+  ``thread_x%2Fmessages`` reach the message list of ``thread_x``;
+- the gateway calls it in-process on every GraphQL request, so the less
+  machinery per request the better.
+
+It is wrapped in a ``Starlette`` application so that it mounts and tests like
+any other; it needs no lifespan (the gateway's lifespan opens the database).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import re
+import secrets
+from collections.abc import Iterable, MutableMapping
+from typing import Any
+from urllib.parse import parse_qsl, unquote, unquote_to_bytes
+
+from starlette.applications import Starlette
+from starlette.routing import Mount
+from starlette.types import Receive, Scope, Send
+
+from gateway.store.database import Database
+from gateway.store.errors import (
+    APIError,
+    AuthenticationError,
+    InternalServerError,
+    MethodNotAllowedError,
+    NotFoundError,
+    PayloadTooLargeError,
+)
+from gateway.store.routes import Call, match_route
+
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "StoreAPI", "create_store_app"]
+
+logger = logging.getLogger("gateway.store")
+
+DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
+"""Largest request body accepted: room for a long message, not for abuse."""
+
+_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
+
+
+class _ClientDisconnectedError(Exception):
+    """The client went away before sending its whole body: there is nobody to answer."""
+
+
+def _segments(scope: Scope) -> list[str]:
+    """The path below the mount point, split on real slashes, each segment decoded."""
+    raw: bytes | None = scope.get("raw_path")
+    if raw is None:  # the server does not say; the decoded path is the best we have
+        parts = [unquote(part) for part in str(scope["path"]).split("/")]
+    else:
+        parts = [
+            unquote_to_bytes(part).decode("utf-8", "replace")
+            for part in raw.split(b"?", 1)[0].split(b"/")
+        ]
+    parts = parts[1:] if parts and parts[0] == "" else parts
+    root = [part for part in str(scope.get("root_path", "")).split("/") if part]
+    if root and parts[: len(root)] == root:
+        parts = parts[len(root) :]
+    return parts
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _ClientDisconnectedError
+        chunk: bytes = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLargeError(f"The request body is larger than {limit} bytes.")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+class StoreAPI:
+    """The bare ASGI callable: authenticate, route, run, answer in JSON."""
+
+    def __init__(
+        self,
+        database: Database,
+        *,
+        api_key: str | None,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    ) -> None:
+        self._database = database
+        self._api_key = None if api_key is None else api_key.encode()
+        self._max_body_bytes = max_body_bytes
+
+    def _authenticate(self, authorization: bytes | None) -> None:
+        """Require ``Authorization: Bearer <key>`` when a key is configured."""
+        if self._api_key is None:
+            return
+        if authorization is None or authorization[:7].lower() != b"bearer ":
+            raise AuthenticationError
+        if not hmac.compare_digest(authorization[7:].strip(), self._api_key):
+            raise AuthenticationError
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # no websockets; lifespan is the host app's business
+            return
+        method: str = scope["method"]
+        authorization: bytes | None = None
+        request_id: bytes | None = None
+        content_length = 0
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                authorization = value
+            elif name == b"x-request-id" and _REQUEST_ID.fullmatch(value):
+                request_id = value
+            elif name == b"content-length" and value.isdigit():
+                content_length = int(value)
+        extra_headers: list[tuple[bytes, bytes]] = []
+        operation = "-"
+        try:
+            self._authenticate(authorization)
+            found = match_route(_segments(scope))
+            if found is None:
+                raise NotFoundError(f"Invalid URL ({method} {scope['path']})")
+            route, ids = found
+            handler = route.methods.get(method)
+            if handler is None:
+                allow = tuple(route.methods)
+                extra_headers.append((b"allow", ", ".join(allow).encode()))
+                raise MethodNotAllowedError(
+                    f"Invalid method for URL ({method} {scope['path']}): "
+                    f"expected one of {', '.join(allow)}.",
+                    allow=allow,
+                )
+            operation = handler.__name__
+            body = b""
+            if method == "POST":
+                if content_length > self._max_body_bytes:
+                    raise PayloadTooLargeError(
+                        f"The request body is larger than {self._max_body_bytes} bytes."
+                    )
+                body = await _read_body(receive, self._max_body_bytes)
+            query: dict[str, str] = {}
+            if scope.get("query_string"):
+                query = dict(parse_qsl(scope["query_string"].decode("latin-1"), True))
+            status, payload = 200, await handler(self._database, Call(ids, query, body))
+        except _ClientDisconnectedError:
+            return
+        except APIError as exc:
+            status, payload = exc.status_code, exc.to_json()
+        except Exception as exc:
+            # Logged without a traceback (DESIGN.md §5): the type and message say
+            # what failed; nothing of it reaches the client.
+            logger.error("store operation %s failed: %s: %s", operation, type(exc).__name__, exc)
+            error = InternalServerError()
+            status, payload = error.status_code, error.to_json()
+        await _respond(send, status, payload, request_id, extra_headers)
+
+
+async def _respond(
+    send: Send,
+    status: int,
+    payload: str,
+    request_id: bytes | None,
+    extra_headers: Iterable[tuple[bytes, bytes]],
+) -> None:
+    body = payload.encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"x-request-id", request_id or b"req_" + secrets.token_hex(16).encode()),
+        *extra_headers,
+    ]
+    start: MutableMapping[str, Any] = {
+        "type": "http.response.start",
+        "status": status,
+        "headers": headers,
+    }
+    await send(start)
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_store_app(
+    database: Database,
+    *,
+    api_key: str | None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> Starlette:
+    """The store's REST API, to mount at ``/v1`` (or call in-process at ``/threads...``).
+
+    ``api_key``: when set, every request must carry ``Authorization: Bearer
+    <api_key>``; ``None`` leaves the API open (the default, on loopback).
+    The database must be opened by the host application's lifespan.
+    """
+    api = StoreAPI(database, api_key=api_key, max_body_bytes=max_body_bytes)
+    return Starlette(routes=[Mount("", app=api)])

@@ -1,0 +1,146 @@
+"""The nine operations as HTTP handlers, and the table that routes paths to them.
+
+A handler checks the ids' prefixes, validates the body or query on the event
+loop (cheap, and a 400 never costs a trip to the database), then hands one
+repository function to the database: writes to the writer thread, reads to a
+reader thread. It returns the response body as JSON text.
+
+Routing works on path *segments* that the caller already percent-decoded one
+by one (see ``app``), so an id holding ``/`` stays one segment and can only
+ever be an id that does not exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+
+from gateway.store import repository
+from gateway.store.database import Database
+from gateway.store.ids import check_message_id, check_thread_id
+from gateway.store.validation import (
+    list_query,
+    message_changes,
+    new_message,
+    new_thread,
+    parse_json_body,
+    thread_changes,
+)
+
+__all__ = ["Call", "Handler", "Route", "match_route"]
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One request as a handler sees it."""
+
+    ids: tuple[str, ...]
+    """The path's ids, in order: ``(thread_id,)`` or ``(thread_id, message_id)``."""
+    query: Mapping[str, str]
+    body: bytes
+
+
+Handler = Callable[[Database, Call], Awaitable[str]]
+
+
+async def create_thread(database: Database, call: Call) -> str:
+    thread = new_thread(parse_json_body(call.body))
+    return await database.write(partial(repository.create_thread, thread=thread))
+
+
+async def get_thread(database: Database, call: Call) -> str:
+    thread_id = check_thread_id(call.ids[0])
+    return await database.read(partial(repository.get_thread, thread_id=thread_id))
+
+
+async def modify_thread(database: Database, call: Call) -> str:
+    thread_id = check_thread_id(call.ids[0])
+    changes = thread_changes(parse_json_body(call.body))
+    return await database.write(
+        partial(repository.modify_thread, thread_id=thread_id, changes=changes)
+    )
+
+
+async def delete_thread(database: Database, call: Call) -> str:
+    thread_id = check_thread_id(call.ids[0])
+    return await database.write(partial(repository.delete_thread, thread_id=thread_id))
+
+
+async def create_message(database: Database, call: Call) -> str:
+    thread_id = check_thread_id(call.ids[0])
+    message = new_message(parse_json_body(call.body))
+    return await database.write(
+        partial(repository.create_message, thread_id=thread_id, message=message)
+    )
+
+
+async def list_messages(database: Database, call: Call) -> str:
+    thread_id = check_thread_id(call.ids[0])
+    query = list_query(call.query)
+    return await database.read(partial(repository.list_messages, thread_id=thread_id, query=query))
+
+
+async def get_message(database: Database, call: Call) -> str:
+    thread_id = check_thread_id(call.ids[0])
+    message_id = check_message_id(call.ids[1])
+    return await database.read(
+        partial(repository.get_message, thread_id=thread_id, message_id=message_id)
+    )
+
+
+async def modify_message(database: Database, call: Call) -> str:
+    thread_id = check_thread_id(call.ids[0])
+    message_id = check_message_id(call.ids[1])
+    changes = message_changes(parse_json_body(call.body))
+    return await database.write(
+        partial(
+            repository.modify_message,
+            thread_id=thread_id,
+            message_id=message_id,
+            changes=changes,
+        )
+    )
+
+
+async def delete_message(database: Database, call: Call) -> str:
+    thread_id = check_thread_id(call.ids[0])
+    message_id = check_message_id(call.ids[1])
+    return await database.write(
+        partial(repository.delete_message, thread_id=thread_id, message_id=message_id)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """The handlers of one path shape, by HTTP method."""
+
+    template: str
+    methods: Mapping[str, Handler]
+
+
+_THREADS = Route("/threads", {"POST": create_thread})
+_THREAD = Route(
+    "/threads/{thread_id}", {"GET": get_thread, "POST": modify_thread, "DELETE": delete_thread}
+)
+_MESSAGES = Route("/threads/{thread_id}/messages", {"GET": list_messages, "POST": create_message})
+_MESSAGE = Route(
+    "/threads/{thread_id}/messages/{message_id}",
+    {"GET": get_message, "POST": modify_message, "DELETE": delete_message},
+)
+
+
+def match_route(segments: Sequence[str]) -> tuple[Route, tuple[str, ...]] | None:
+    """The route of decoded path segments and the ids in them, or ``None`` (a 404)."""
+    count = len(segments)
+    if count == 0 or count > 4 or segments[0] != "threads" or "" in segments:
+        return None
+    if count == 1:
+        return _THREADS, ()
+    if count == 2:
+        return _THREAD, (segments[1],)
+    if segments[2] != "messages":
+        return None
+    if count == 3:
+        return _MESSAGES, (segments[1],)
+    return _MESSAGE, (segments[1], segments[3])
