@@ -63,10 +63,10 @@ class RetryPolicy:
     backoff: float = 0.2
     max_backoff: float = 8.0
 
-    def delay(self, retry: int, rand: Callable[[], float] = random.random) -> float:
+    def delay(self, retry: int, rand: Callable[[], float] | None = None) -> float:
         """Seconds to wait before retry number ``retry`` (0 for the first retry)."""
         ceiling = min(self.max_backoff, self.backoff * 2.0**retry)
-        return ceiling * rand()
+        return ceiling * (rand or random.random)()
 
 
 def parse_retry_after(headers: httpx.Headers, now: Callable[[], float] = time.time) -> float | None:
