@@ -1,0 +1,115 @@
+"""A real ``messages-gateway serve`` process on a free port, for black-box tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+STARTUP_TIMEOUT = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def server_env(store_path: Path, *, port: int = 0, api_key: str | None = None) -> dict[str, str]:
+    """The environment of a server: the caller's, minus any GATEWAY_* it happens to have."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("GATEWAY_")}
+    env.update(
+        GATEWAY_STORE_PATH=str(store_path),
+        GATEWAY_HOST="127.0.0.1",
+        GATEWAY_PORT=str(port),
+        GATEWAY_LOG_LEVEL="warning",
+        PYTHONPATH=str(REPO_ROOT),
+    )
+    if api_key is not None:
+        env["GATEWAY_STORE_API_KEY"] = api_key
+    return env
+
+
+SERVE_COMMAND = [sys.executable, "-m", "gateway", "serve"]
+
+
+class ServerProcess:
+    """``messages-gateway serve`` running on the embedded store at ``store_path``."""
+
+    def __init__(self, store_path: Path, workdir: Path, *, api_key: str | None = None) -> None:
+        self.store_path = store_path
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log_path = workdir / f"server-{self.port}.log"
+        with self.log_path.open("wb") as log:
+            # cwd: a fresh folder, so no developer .env file is read.
+            self.process = subprocess.Popen(
+                SERVE_COMMAND,
+                cwd=workdir,
+                env=server_env(store_path, port=self.port, api_key=api_key),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        self._wait_healthy()
+
+    @property
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def _wait_healthy(self) -> None:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server exited at startup:\n{self.log}")
+            try:
+                if httpx.get(f"{self.base_url}/healthz", timeout=1.0).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        self.kill()
+        raise RuntimeError(f"the server did not become healthy:\n{self.log}")
+
+    def stop(self) -> None:
+        """Graceful stop (SIGTERM), SIGKILL if it lingers."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def kill(self) -> None:
+        """``kill -9``: no shutdown code runs."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+
+def raw_request(port: int, method: str, target: str, body: bytes = b"") -> tuple[int, bytes]:
+    """Send one request with ``target`` exactly as written (no client-side normalisation).
+
+    httpx removes ``..`` segments before sending; this does not, so the server
+    sees what an attacker would send.
+    """
+    head = (
+        f"{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(head.encode() + body)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    response = b"".join(chunks)
+    status_line, _, rest = response.partition(b"\r\n")
+    _, _, payload = rest.partition(b"\r\n\r\n")
+    return int(status_line.split()[1]), payload
