@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from http.cookiejar import DefaultCookiePolicy
 from typing import TYPE_CHECKING, Any, cast
 
 import httpx
@@ -65,6 +66,8 @@ class UpstreamClient:
     request and callers' tokens are never forwarded. ``requires_key`` says whether a
     request without any credentials is pointless (remote upstreams) or fine (the
     embedded store without a key). ``sleep`` and ``clock`` are injectable for tests.
+    The client takes ``http`` over: it is closed by ``aclose()`` and its cookie jar
+    is disabled (callers share the pool; cookies must not cross between them).
     """
 
     def __init__(
@@ -86,6 +89,10 @@ class UpstreamClient:
         if max_retries < 0 or retry_backoff < 0 or read_timeout <= 0:
             raise ValueError("need max_retries >= 0, retry_backoff >= 0 and read_timeout > 0")
         install_log_redaction()
+        # One pool serves every caller: a cookie set in answer to one caller's request
+        # must never ride along on another's. The jar refuses and forgets them all.
+        http.cookies.jar.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+        http.cookies.clear()
         self._http = http
         self._breaker = breaker
         self._upstream = Upstream(

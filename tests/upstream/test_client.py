@@ -401,3 +401,15 @@ def test_an_api_key_that_cannot_be_a_header_is_refused_without_echoing_it() -> N
             breaker=__import__("gateway.upstream").upstream.CircuitBreaker(1, 1),
         )
     assert "sk-secret" not in str(caught.value)
+
+
+async def test_cookies_never_cross_between_callers(
+    upstream: respx.MockRouter, make_client: MakeClient
+) -> None:
+    route = upstream.get("/threads/thread_abc").respond(
+        200, json=THREAD, headers={"set-cookie": "session=caller-a; Path=/"}
+    )
+    client = make_client(api_key=None)
+    await open_session(client, caller_token="token-a").get_thread("thread_abc")
+    await open_session(client, caller_token="token-b").get_thread("thread_abc")
+    assert "cookie" not in route.calls.last.request.headers
