@@ -260,7 +260,7 @@ def test_normalize_base_url_refuses_unusable_urls_without_echoing_them(configure
     ],
 )
 async def test_from_settings_base_urls_give_the_same_request_urls(configured: str) -> None:
-    settings = Settings(_env_file=None, upstream_url=configured, upstream_api_key=SERVER_KEY)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, upstream_url=configured, upstream_api_key=SERVER_KEY)
     client = UpstreamClient.from_settings(settings)
     try:
         with respx.mock(assert_all_called=False) as router:
@@ -284,7 +284,7 @@ async def test_from_settings_base_urls_give_the_same_request_urls(configured: st
 
 
 async def test_from_settings_remote_client_configuration() -> None:
-    settings = Settings(  # type: ignore[call-arg]
+    settings = Settings(
         _env_file=None,
         upstream_url="https://api.example.com",
         connect_timeout=1.5,
@@ -339,7 +339,7 @@ def _headers(scope: dict[str, Any]) -> dict[str, str]:
 async def test_embedded_without_a_key_sends_no_authorization() -> None:
     store = RecordingStore()
     client = UpstreamClient.from_settings(
-        Settings(_env_file=None),  # type: ignore[call-arg]
+        Settings(_env_file=None),
         store_app=store,
     )
     try:
@@ -360,7 +360,7 @@ async def test_embedded_without_a_key_sends_no_authorization() -> None:
 async def test_embedded_with_a_store_key_sends_it_and_not_the_callers_token() -> None:
     store = RecordingStore()
     client = UpstreamClient.from_settings(
-        Settings(_env_file=None, store_api_key="store-key-42"),  # type: ignore[call-arg]
+        Settings(_env_file=None, store_api_key="store-key-42"),
         store_app=store,
     )
     try:
@@ -372,7 +372,7 @@ async def test_embedded_with_a_store_key_sends_it_and_not_the_callers_token() ->
 
 async def test_embedded_store_crash_is_a_500_not_a_raw_exception() -> None:
     client = UpstreamClient.from_settings(
-        Settings(_env_file=None, max_retries=0),  # type: ignore[call-arg]
+        Settings(_env_file=None, max_retries=0),
         store_app=RecordingStore(crash=True),
     )
     try:
@@ -385,7 +385,7 @@ async def test_embedded_store_crash_is_a_500_not_a_raw_exception() -> None:
 
 def test_embedded_needs_the_store_app() -> None:
     with pytest.raises(ValueError, match="store"):
-        UpstreamClient.from_settings(Settings(_env_file=None))  # type: ignore[call-arg]
+        UpstreamClient.from_settings(Settings(_env_file=None))
 
 
 def test_an_api_key_that_cannot_be_a_header_is_refused_without_echoing_it() -> None:

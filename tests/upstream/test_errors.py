@@ -370,7 +370,7 @@ async def test_missing_optional_members_are_filled_in(
         "attachments",
         "metadata",
     ):
-        assert message[key] is None  # type: ignore[literal-required]
+        assert message[key] is None
     assert message["object"] == "thread.message"
     deleted = await session.delete_message("thread_abc", "msg_1")
     assert deleted == {"id": "msg_1", "deleted": True, "object": "thread.message.deleted"}
