@@ -11,8 +11,9 @@ A small hand-rolled front instead of FastAPI routing, for three reasons:
 - the gateway calls it in-process on every GraphQL request, so the less
   machinery per request the better.
 
-It is wrapped in a ``Starlette`` application so that it mounts and tests like
-any other; it needs no lifespan (the gateway's lifespan opens the database).
+It is wrapped in a ``Starlette`` application (``StoreApplication``) so that it
+mounts and tests like any other; it needs no lifespan (the gateway's lifespan
+opens the database).
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, unquote_to_bytes
 
 from starlette.applications import Starlette
-from starlette.routing import Mount
 from starlette.types import Receive, Scope, Send
 
 from gateway.store.database import Database
@@ -40,7 +40,7 @@ from gateway.store.errors import (
 )
 from gateway.store.routes import Call, match_route
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "StoreAPI", "create_store_app"]
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "StoreAPI", "StoreApplication", "create_store_app"]
 
 logger = logging.getLogger("gateway.store")
 
@@ -189,17 +189,37 @@ async def _respond(
     await send({"type": "http.response.body", "body": body})
 
 
+class StoreApplication(Starlette):
+    """A ``Starlette`` application whose HTTP traffic goes straight to ``StoreAPI``.
+
+    ``StoreAPI`` answers every request and every error itself, so Starlette's
+    routing and middleware stack would only add work on the gateway's hot path
+    (measured: about 35 µs of 175 µs for a thread lookup). Other scopes
+    (lifespan, when served standalone; websockets) go through Starlette as usual.
+    """
+
+    def __init__(self, api: StoreAPI) -> None:
+        super().__init__()
+        self.api = api
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope["app"] = self
+            await self.api(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+
 def create_store_app(
     database: Database,
     *,
     api_key: str | None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-) -> Starlette:
+) -> StoreApplication:
     """The store's REST API, to mount at ``/v1`` (or call in-process at ``/threads...``).
 
     ``api_key``: when set, every request must carry ``Authorization: Bearer
     <api_key>``; ``None`` leaves the API open (the default, on loopback).
     The database must be opened by the host application's lifespan.
     """
-    api = StoreAPI(database, api_key=api_key, max_body_bytes=max_body_bytes)
-    return Starlette(routes=[Mount("", app=api)])
+    return StoreApplication(StoreAPI(database, api_key=api_key, max_body_bytes=max_body_bytes))
