@@ -15,7 +15,14 @@ from strawberry import UNSET
 from gateway.schema.enums import SortOrder
 from gateway.schema.errors import ErrorCode, GatewayError
 
-__all__ = ["DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "PageKey", "PageRequest", "check_id", "page_request"]
+__all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "MAX_PAGE_SIZE",
+    "PageKey",
+    "PageRequest",
+    "check_id",
+    "page_request",
+]
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100

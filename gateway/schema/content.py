@@ -46,9 +46,7 @@ class FilePathAnnotation:
     file_id: str
 
 
-Annotation = Annotated[
-    FileCitationAnnotation | FilePathAnnotation, strawberry.union("Annotation")
-]
+Annotation = Annotated[FileCitationAnnotation | FilePathAnnotation, strawberry.union("Annotation")]
 
 
 @strawberry.type

@@ -36,6 +36,13 @@ def _where(exc: BaseException) -> str:
 class ErrorMapping(SchemaExtension):
     """Give every error in the result a stable code, and mask the unexpected ones."""
 
+    def __init__(self) -> None:
+        self._validation_errors: list[GraphQLError] = []
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        self._validation_errors = list(self.execution_context.pre_execution_errors or [])
+
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
@@ -45,7 +52,7 @@ class ErrorMapping(SchemaExtension):
     def _map(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error
         if original is None or isinstance(original, GraphQLError):
-            return _with_code(error, _pre_execution_code(error))
+            return _with_code(error, _pre_execution_code(error, self._validation_errors))
         described = describe(original)
         if described is None:
             context = self.execution_context.context
@@ -68,12 +75,14 @@ class ErrorMapping(SchemaExtension):
         )
 
 
-def _pre_execution_code(error: GraphQLError) -> str:
+def _pre_execution_code(error: GraphQLError, validation_errors: list[GraphQLError]) -> str:
+    """Syntax and validation errors come before execution; coercion errors of
+    variable values (bad metadata, a oneOf input with two keys) come from it."""
     if isinstance(error, GraphQLSyntaxError):
         return "GRAPHQL_PARSE_FAILED"
-    if error.message.startswith("Variable '$"):
-        return ErrorCode.BAD_USER_INPUT
-    return "GRAPHQL_VALIDATION_FAILED"
+    if any(error is seen for seen in validation_errors):
+        return "GRAPHQL_VALIDATION_FAILED"
+    return ErrorCode.BAD_USER_INPUT
 
 
 def _with_code(error: GraphQLError, code: str) -> GraphQLError:

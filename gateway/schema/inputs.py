@@ -2,7 +2,7 @@
 
 Translation checks what the GraphQL type system cannot (exactly one of
 ``text``/``content``, a non-empty ``content``) and reports a problem as an
-``InputProblem`` carrying the path into the input, which mutations turn into a
+``InvalidInputError`` carrying the path into the input, which mutations turn into a
 ``UserError`` before any upstream call.
 """
 
@@ -28,7 +28,7 @@ __all__ = [
     "FileSearchResourcesInput",
     "ImageFileInput",
     "ImageUrlInput",
-    "InputProblem",
+    "InvalidInputError",
     "MessageContentInput",
     "ThreadMessageInput",
     "ToolResourcesInput",
@@ -41,7 +41,7 @@ __all__ = [
 
 
 @dataclass
-class InputProblem(Exception):
+class InvalidInputError(Exception):
     """Input the upstream would reject, found before calling it."""
 
     field: list[str]
@@ -168,14 +168,14 @@ def message_body(
     """The upstream body of one message input (createMessage, or an item of createThread)."""
     has_text, has_content = _given(message.text), _given(message.content)
     if has_text == has_content:
-        raise InputProblem([*path, "text"], "Give exactly one of 'text' or 'content'.")
+        raise InvalidInputError([*path, "text"], "Give exactly one of 'text' or 'content'.")
     body: JSONObject = {"role": message.role.value}
     if has_text:
         body["content"] = message.text
     else:
         parts: list[MessageContentInput] = message.content  # type: ignore[assignment]
         if not parts:
-            raise InputProblem([*path, "content"], "'content' needs at least one part.")
+            raise InvalidInputError([*path, "content"], "'content' needs at least one part.")
         body["content"] = [_part(part) for part in parts]
     if _given(message.attachments):
         body["attachments"] = [

@@ -38,16 +38,20 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
-async def _each(
-    keys: Sequence[K], fetch: Callable[[K], Awaitable[V]]
-) -> list[V | BaseException]:
+async def _each(keys: Sequence[K], fetch: Callable[[K], Awaitable[V]]) -> list[V | BaseException]:
     """Fetch every key concurrently; a failure belongs to its own key only."""
     if len(keys) == 1:
         try:
             return [await fetch(keys[0])]
-        except Exception as exc:  # noqa: BLE001 - handed to the DataLoader per key
+        except Exception as exc:
             return [exc]
     return await asyncio.gather(*(fetch(key) for key in keys), return_exceptions=True)
+
+
+def _forget(loader: DataLoader[K, V], key: K) -> None:
+    """Drop ``key`` from a loader's cache (strawberry's ``clear`` fails on a missing key)."""
+    if loader.cache_map.get(key) is not None:
+        loader.clear(key)
 
 
 class Loaders:
@@ -62,9 +66,7 @@ class Loaders:
     async def _load_threads(self, ids: list[str]) -> list[ThreadObject | BaseException]:
         return await _each(ids, self._session.get_thread)
 
-    async def _load_messages(
-        self, keys: list[MessageKey]
-    ) -> list[MessageObject | BaseException]:
+    async def _load_messages(self, keys: list[MessageKey]) -> list[MessageObject | BaseException]:
         return await _each(keys, self._fetch_message)
 
     async def _fetch_message(self, key: MessageKey) -> MessageObject:
@@ -98,7 +100,7 @@ class Loaders:
 
     async def delete_thread(self, thread_id: str) -> DeletedObject:
         deleted = await self._session.delete_thread(thread_id)
-        self.threads.clear(thread_id)
+        _forget(self.threads, thread_id)
         self.messages.clear_all()
         self.pages.clear_all()
         return deleted
@@ -119,7 +121,7 @@ class Loaders:
 
     async def delete_message(self, thread_id: str, message_id: str) -> DeletedObject:
         deleted = await self._session.delete_message(thread_id, message_id)
-        self.messages.clear((thread_id, message_id))
+        _forget(self.messages, (thread_id, message_id))
         self.pages.clear_all()
         return deleted
 

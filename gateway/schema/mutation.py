@@ -21,7 +21,7 @@ from gateway.schema.inputs import (
     CreateThreadInput,
     DeleteMessageInput,
     DeleteThreadInput,
-    InputProblem,
+    InvalidInputError,
     UpdateMessageInput,
     UpdateThreadInput,
     message_body,
@@ -74,7 +74,7 @@ async def _attempt(
     """
     try:
         return await call()
-    except InputProblem as problem:
+    except InvalidInputError as problem:
         return [UserError(code=UserErrorCode.INVALID, message=problem.message, field=problem.field)]
     except GatewayError as error:
         if error.code != ErrorCode.BAD_USER_INPUT:
@@ -114,7 +114,9 @@ async def _attempt(
 class Mutation:
     @strawberry.mutation
     async def create_thread(
-        self, info: Info, input: CreateThreadInput = CreateThreadInput()  # noqa: B008
+        self,
+        info: Info,
+        input: CreateThreadInput = CreateThreadInput(),  # noqa: B008
     ) -> CreateThreadPayload:
         loaders = info.context.loaders
 
@@ -152,9 +154,7 @@ class Mutation:
         return DeleteThreadPayload(deleted_thread_id=strawberry.ID(result))
 
     @strawberry.mutation
-    async def create_message(
-        self, info: Info, input: CreateMessageInput
-    ) -> CreateMessagePayload:
+    async def create_message(self, info: Info, input: CreateMessageInput) -> CreateMessagePayload:
         loaders = info.context.loaders
 
         async def create() -> Message:
@@ -167,9 +167,7 @@ class Mutation:
         return CreateMessagePayload(message=result)
 
     @strawberry.mutation
-    async def update_message(
-        self, info: Info, input: UpdateMessageInput
-    ) -> UpdateMessagePayload:
+    async def update_message(self, info: Info, input: UpdateMessageInput) -> UpdateMessagePayload:
         loaders = info.context.loaders
 
         async def update() -> Message:
@@ -183,9 +181,7 @@ class Mutation:
         return UpdateMessagePayload(message=result)
 
     @strawberry.mutation
-    async def delete_message(
-        self, info: Info, input: DeleteMessageInput
-    ) -> DeleteMessagePayload:
+    async def delete_message(self, info: Info, input: DeleteMessageInput) -> DeleteMessagePayload:
         loaders = info.context.loaders
 
         async def delete() -> str:

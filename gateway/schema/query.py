@@ -59,7 +59,12 @@ class Query:
         run_id: ID | None = UNSET,
     ) -> MessageConnection:
         request = page_request(
-            thread_id, first=first, after=after, last=last, before=before, order=order,
+            thread_id,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            order=order,
             run_id=run_id,
         )
         return await load_connection(info, request)

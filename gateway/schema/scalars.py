@@ -16,18 +16,18 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NewType, TypeAlias
 
 import strawberry
-from graphql import ValueNode, value_from_ast_untyped
+from graphql import GraphQLError, ValueNode, value_from_ast_untyped
 from strawberry.scalars import JSON
 from strawberry.types.scalar import ScalarDefinition
 
 __all__ = [
     "DATETIME",
     "JSON",
-    "METADATA",
-    "SCALARS",
     "MAX_METADATA_KEYS",
     "MAX_METADATA_KEY_LENGTH",
     "MAX_METADATA_VALUE_LENGTH",
+    "METADATA",
+    "SCALARS",
     "DateTime",
     "Metadata",
     "validate_metadata",
@@ -104,14 +104,17 @@ def _serialize_metadata(value: dict[str, str] | None) -> dict[str, str]:
 
 
 def _parse_metadata_literal(node: ValueNode, variables: dict[str, Any] | None = None) -> object:
-    return validate_metadata(value_from_ast_untyped(node, variables))
+    """An inline ``{key: "value"}`` literal; a broken limit is the caller's input error."""
+    try:
+        return validate_metadata(value_from_ast_untyped(node, variables))
+    except ValueError as exc:
+        raise GraphQLError(str(exc), nodes=[node], extensions={"code": "BAD_USER_INPUT"}) from None
 
 
 METADATA = strawberry.scalar(
     name="Metadata",
     description=(
-        "String-to-string map: at most 16 keys; keys at most 64 chars; "
-        "values at most 512 chars."
+        "String-to-string map: at most 16 keys; keys at most 64 chars; values at most 512 chars."
     ),
     serialize=_serialize_metadata,
     parse_value=validate_metadata,

@@ -46,39 +46,60 @@ AUTH = {"Authorization": f"Bearer {CALLER}"}
 OPERATIONS: list[tuple[str, dict[str, Any], str, str, dict[str, str], Any, Any]] = [
     # (graphql, variables, method, path, query, body sent, upstream answer)
     (
-        "mutation { createThread(input: {metadata: {a: \"1\"}, messages: [{text: \"hi\"}]}) "
+        'mutation { createThread(input: {metadata: {a: "1"}, messages: [{text: "hi"}]}) '
         "{ thread { id } } }",
-        {}, "POST", "/threads", {},
+        {},
+        "POST",
+        "/threads",
+        {},
         {"metadata": {"a": "1"}, "messages": [{"role": "user", "content": "hi"}]},
         thread_json(),
     ),
     (
-        "query($id: ID!) { thread(id: $id) { id } }", {"id": THREAD_ID},
-        "GET", f"/threads/{THREAD_ID}", {}, None, thread_json(),
+        "query($id: ID!) { thread(id: $id) { id } }",
+        {"id": THREAD_ID},
+        "GET",
+        f"/threads/{THREAD_ID}",
+        {},
+        None,
+        thread_json(),
     ),
     (
-        "mutation($id: ID!) { updateThread(input: {id: $id, metadata: {b: \"2\"}, "
-        "toolResources: {codeInterpreter: {fileIds: [\"file_1\"]}}}) { thread { id } } }",
-        {"id": THREAD_ID}, "POST", f"/threads/{THREAD_ID}", {},
+        'mutation($id: ID!) { updateThread(input: {id: $id, metadata: {b: "2"}, '
+        'toolResources: {codeInterpreter: {fileIds: ["file_1"]}}}) { thread { id } } }',
+        {"id": THREAD_ID},
+        "POST",
+        f"/threads/{THREAD_ID}",
+        {},
         {"metadata": {"b": "2"}, "tool_resources": {"code_interpreter": {"file_ids": ["file_1"]}}},
         thread_json(),
     ),
     (
         "mutation($id: ID!) { deleteThread(input: {id: $id}) { deletedThreadId } }",
-        {"id": THREAD_ID}, "DELETE", f"/threads/{THREAD_ID}", {}, None,
+        {"id": THREAD_ID},
+        "DELETE",
+        f"/threads/{THREAD_ID}",
+        {},
+        None,
         {"id": THREAD_ID, "object": "thread.deleted", "deleted": True},
     ),
     (
         "mutation($t: ID!) { createMessage(input: {threadId: $t, role: ASSISTANT, "
-        "content: [{text: \"a\"}, {imageUrl: {url: \"https://x.test/i.png\", detail: LOW}}], "
-        "attachments: [{fileId: \"file_2\", tools: [FILE_SEARCH]}], metadata: {c: \"3\"}}) "
+        'content: [{text: "a"}, {imageUrl: {url: "https://x.test/i.png", detail: LOW}}], '
+        'attachments: [{fileId: "file_2", tools: [FILE_SEARCH]}], metadata: {c: "3"}}) '
         "{ message { id } } }",
-        {"t": THREAD_ID}, "POST", f"/threads/{THREAD_ID}/messages", {},
+        {"t": THREAD_ID},
+        "POST",
+        f"/threads/{THREAD_ID}/messages",
+        {},
         {
             "role": "assistant",
             "content": [
                 {"type": "text", "text": "a"},
-                {"type": "image_url", "image_url": {"url": "https://x.test/i.png", "detail": "low"}},
+                {
+                    "type": "image_url",
+                    "image_url": {"url": "https://x.test/i.png", "detail": "low"},
+                },
             ],
             "attachments": [{"file_id": "file_2", "tools": [{"type": "file_search"}]}],
             "metadata": {"c": "3"},
@@ -86,36 +107,52 @@ OPERATIONS: list[tuple[str, dict[str, Any], str, str, dict[str, str], Any, Any]]
         message_json(),
     ),
     (
-        "query($t: ID!) { messages(threadId: $t, first: 5, after: \"msg_x\", order: ASC, "
-        "runId: \"run_1\") { nodes { id } } }",
-        {"t": THREAD_ID}, "GET", f"/threads/{THREAD_ID}/messages",
-        {"limit": "5", "order": "asc", "after": "msg_x", "run_id": "run_1"}, None,
+        'query($t: ID!) { messages(threadId: $t, first: 5, after: "msg_x", order: ASC, '
+        'runId: "run_1") { nodes { id } } }',
+        {"t": THREAD_ID},
+        "GET",
+        f"/threads/{THREAD_ID}/messages",
+        {"limit": "5", "order": "asc", "after": "msg_x", "run_id": "run_1"},
+        None,
         list_json([message_json()]),
     ),
     (
-        "query($t: ID!) { messages(threadId: $t, last: 3, before: \"msg_y\") { nodes { id } } }",
-        {"t": THREAD_ID}, "GET", f"/threads/{THREAD_ID}/messages",
+        'query($t: ID!) { messages(threadId: $t, last: 3, before: "msg_y") { nodes { id } } }',
+        {"t": THREAD_ID},
+        "GET",
+        f"/threads/{THREAD_ID}/messages",
         # A backward page is asked for as a forward page in the opposite order.
-        {"limit": "3", "order": "asc", "after": "msg_y"}, None,
+        {"limit": "3", "order": "asc", "after": "msg_y"},
+        None,
         list_json([message_json()]),
     ),
     (
         "query($t: ID!, $m: ID!) { message(threadId: $t, id: $m) { id } }",
-        {"t": THREAD_ID, "m": MESSAGE_ID}, "GET", f"/threads/{THREAD_ID}/messages/{MESSAGE_ID}",
-        {}, None, message_json(),
+        {"t": THREAD_ID, "m": MESSAGE_ID},
+        "GET",
+        f"/threads/{THREAD_ID}/messages/{MESSAGE_ID}",
+        {},
+        None,
+        message_json(),
     ),
     (
         "mutation($t: ID!, $m: ID!) { updateMessage(input: {threadId: $t, id: $m, "
-        "metadata: {d: \"4\"}}) { message { id } } }",
-        {"t": THREAD_ID, "m": MESSAGE_ID}, "POST",
-        f"/threads/{THREAD_ID}/messages/{MESSAGE_ID}", {}, {"metadata": {"d": "4"}},
+        'metadata: {d: "4"}}) { message { id } } }',
+        {"t": THREAD_ID, "m": MESSAGE_ID},
+        "POST",
+        f"/threads/{THREAD_ID}/messages/{MESSAGE_ID}",
+        {},
+        {"metadata": {"d": "4"}},
         message_json(),
     ),
     (
         "mutation($t: ID!, $m: ID!) { deleteMessage(input: {threadId: $t, id: $m}) "
         "{ deletedMessageId } }",
-        {"t": THREAD_ID, "m": MESSAGE_ID}, "DELETE",
-        f"/threads/{THREAD_ID}/messages/{MESSAGE_ID}", {}, None,
+        {"t": THREAD_ID, "m": MESSAGE_ID},
+        "DELETE",
+        f"/threads/{THREAD_ID}/messages/{MESSAGE_ID}",
+        {},
+        None,
         {"id": MESSAGE_ID, "object": "thread.message.deleted", "deleted": True},
     ),
 ]
@@ -137,7 +174,7 @@ async def test_exact_request_sent_for_each_operation(
     body: Any,
     answer: Any,
 ) -> None:
-    route = upstream.route(method=method, path=f"/v1{path}").respond(200, json=answer)
+    route = upstream.route(method=method, path=path).respond(200, json=answer)
     result = await remote.graphql.execute(query, variables, headers=AUTH)
     assert result.errors == []
     assert route.call_count == 1
@@ -206,8 +243,9 @@ async def test_every_upstream_status_maps_to_its_code(
         headers["retry-after"] = "7"
     upstream.get(f"/threads/{THREAD_ID}").respond(
         status,
-        json=error_json(f"upstream says {status} (key sk-abc...xyz)", param="thread_id",
-                        code="some_code"),
+        json=error_json(
+            f"upstream says {status} (key sk-abc...xyz)", param="thread_id", code="some_code"
+        ),
         headers=headers,
     )
     result = await remote.graphql.execute(
@@ -278,7 +316,7 @@ async def test_upstream_400_on_mutation_is_a_user_error(
         400, json=error_json("Invalid 'content': too long.", param="content")
     )
     result = await remote.graphql.execute(
-        "mutation($t: ID!) { createMessage(input: {threadId: $t, text: \"x\"}) "
+        'mutation($t: ID!) { createMessage(input: {threadId: $t, text: "x"}) '
         "{ message { id } userErrors { code message field } } }",
         {"t": THREAD_ID},
         headers=AUTH,
@@ -292,19 +330,27 @@ async def test_upstream_400_on_mutation_is_a_user_error(
     }
 
 
-async def test_unknown_and_rich_content_parts(
-    remote: Gateway, upstream: respx.MockRouter
-) -> None:
+async def test_unknown_and_rich_content_parts(remote: Gateway, upstream: respx.MockRouter) -> None:
     content = [
         {
             "type": "text",
             "text": {
                 "value": "see [1] and [2]",
                 "annotations": [
-                    {"type": "file_citation", "text": "[1]", "start_index": 4, "end_index": 7,
-                     "file_citation": {"file_id": "file_c"}},
-                    {"type": "file_path", "text": "[2]", "start_index": 12, "end_index": 15,
-                     "file_path": {"file_id": "file_p"}},
+                    {
+                        "type": "file_citation",
+                        "text": "[1]",
+                        "start_index": 4,
+                        "end_index": 7,
+                        "file_citation": {"file_id": "file_c"},
+                    },
+                    {
+                        "type": "file_path",
+                        "text": "[2]",
+                        "start_index": 12,
+                        "end_index": 15,
+                        "file_path": {"file_id": "file_p"},
+                    },
                     {"type": "future_annotation", "text": "?"},
                 ],
             },
@@ -357,10 +403,20 @@ async def test_unknown_and_rich_content_parts(
             "__typename": "TextContent",
             "value": "see [1] and [2]",
             "annotations": [
-                {"__typename": "FileCitationAnnotation", "text": "[1]", "startIndex": 4,
-                 "endIndex": 7, "fileId": "file_c"},
-                {"__typename": "FilePathAnnotation", "text": "[2]", "startIndex": 12,
-                 "endIndex": 15, "fileId": "file_p"},
+                {
+                    "__typename": "FileCitationAnnotation",
+                    "text": "[1]",
+                    "startIndex": 4,
+                    "endIndex": 7,
+                    "fileId": "file_c",
+                },
+                {
+                    "__typename": "FilePathAnnotation",
+                    "text": "[2]",
+                    "startIndex": 12,
+                    "endIndex": 15,
+                    "fileId": "file_p",
+                },
             ],
         },
         {"__typename": "RefusalContent", "refusal": "I can't help with that."},
@@ -377,8 +433,9 @@ async def test_caller_token_and_server_key_never_logged(
     upstream.get(f"/threads/{THREAD_ID}/messages").mock(side_effect=httpx.ConnectError("x"))
     for settings in (
         make_settings(upstream_url=BASE, max_retries=1, retry_backoff=0.0),
-        make_settings(upstream_url=BASE, upstream_api_key=SERVER_KEY, max_retries=1,
-                      retry_backoff=0.0),
+        make_settings(
+            upstream_url=BASE, upstream_api_key=SERVER_KEY, max_retries=1, retry_backoff=0.0
+        ),
     ):
         async for gateway in start_gateway(settings):
             result = await gateway.graphql.execute(

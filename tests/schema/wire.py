@@ -51,6 +51,10 @@ def list_json(messages: list[dict[str, Any]], has_more: bool = False) -> dict[st
     }
 
 
-def error_json(message: str, type_: str = "invalid_request_error", param: str | None = None,
-               code: str | None = None) -> dict[str, Any]:
+def error_json(
+    message: str,
+    type_: str = "invalid_request_error",
+    param: str | None = None,
+    code: str | None = None,
+) -> dict[str, Any]:
     return {"error": {"message": message, "type": type_, "param": param, "code": code}}
