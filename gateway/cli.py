@@ -66,14 +66,19 @@ def build_parser() -> argparse.ArgumentParser:
         description="GraphQL gateway over the OpenAI-compatible Threads & Messages API.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run the gateway (embedded store unless "
-                                "GATEWAY_UPSTREAM_URL is set)")
+    serve = commands.add_parser(
+        "serve", help="run the gateway (embedded store unless GATEWAY_UPSTREAM_URL is set)"
+    )
     serve.add_argument("--host", default=None, help="overrides GATEWAY_HOST")
     serve.add_argument("--port", type=int, default=None, help="overrides GATEWAY_PORT")
     serve.set_defaults(handler=_serve)
     export = commands.add_parser("export-schema", help="write the GraphQL SDL")
-    export.add_argument("-o", "--output", default="schema.graphql",
-                        help="file to write, or - for stdout (default: schema.graphql)")
+    export.add_argument(
+        "-o",
+        "--output",
+        default="schema.graphql",
+        help="file to write, or - for stdout (default: schema.graphql)",
+    )
     export.set_defaults(handler=_export_schema)
     return parser
 
