@@ -62,7 +62,6 @@ _SCHEMA = (
 
 _REASONS = {
     "file is not a database": "the file is not an SQLite database",
-    "unable to open database file": "the file cannot be opened or created",
     "attempt to write a readonly database": "the file is read-only",
     "database is locked": "the file is locked by another process",
     "disk I/O error": "a disk I/O error occurred",
@@ -75,6 +74,12 @@ def _failure(path: Path, reason: str) -> StoreOpenError:
 
 def _sqlite_failure(path: Path, exc: sqlite3.Error) -> StoreOpenError:
     text = str(exc)
+    if text == "unable to open database file":
+        if path.exists():
+            return _failure(path, "the file cannot be opened (check its permissions)")
+        return _failure(
+            path, f"the file cannot be created in '{path.parent}' (is the folder writable?)"
+        )
     return _failure(path, _REASONS.get(text, f"SQLite error: {text}"))
 
 
