@@ -12,12 +12,12 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
-from strawberry.fastapi import GraphQLRouter
 
 from gateway.config import Settings
 from gateway.logs import quiet_library_loggers
+from gateway.router import GatewayGraphQLRouter, remember_sub_response
 from gateway.schema import Context, build_schema
 from gateway.store import Database, create_store_app
 from gateway.upstream import UpstreamClient
@@ -71,7 +71,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if database is not None:
                 await database.close()
 
-    async def get_context(request: Request) -> Context:
+    async def get_context(request: Request, response: Response) -> Context:
+        remember_sub_response(request, response)
         upstream: UpstreamClient = request.app.state.upstream
         request_id = request_id_of(request)
         session = upstream.session(
@@ -83,7 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         return Context(settings, session, request_id)
 
-    graphql = GraphQLRouter[Context, None](
+    graphql = GatewayGraphQLRouter(
         build_schema(settings),
         context_getter=get_context,
         graphql_ide="graphiql" if settings.graphiql else None,

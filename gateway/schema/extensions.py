@@ -19,7 +19,7 @@ from strawberry.extensions import SchemaExtension
 
 from gateway.schema.errors import ErrorCode, describe
 
-__all__ = ["CallAccounting", "ErrorMapping"]
+__all__ = ["CallAccounting", "ErrorMapping", "is_request_error"]
 
 logger = logging.getLogger("gateway.graphql")
 
@@ -83,6 +83,16 @@ def _pre_execution_code(error: GraphQLError, validation_errors: list[GraphQLErro
     if any(error is seen for seen in validation_errors):
         return "GRAPHQL_VALIDATION_FAILED"
     return ErrorCode.BAD_USER_INPUT
+
+
+_REQUEST_ERROR_CODES = frozenset(
+    ("GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", ErrorCode.BAD_USER_INPUT)
+)
+
+
+def is_request_error(error: GraphQLError) -> bool:
+    """True for an error that stopped the request before execution (GraphQL-over-HTTP 400)."""
+    return error.path is None and (error.extensions or {}).get("code") in _REQUEST_ERROR_CODES
 
 
 def _with_code(error: GraphQLError, code: str) -> GraphQLError:
