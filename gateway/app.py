@@ -16,7 +16,10 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from gateway.config import Settings
+from gateway.graphiql import install_graphiql
 from gateway.logs import quiet_library_loggers
+from gateway.observability import Observability
+from gateway.published_schema import install_schema_route
 from gateway.router import GatewayGraphQLRouter, remember_sub_response
 from gateway.schema import Context, build_schema
 from gateway.store import Database, create_store_app
@@ -48,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the gateway: /graphql, /healthz and, in embedded mode, the store at /v1."""
     settings = settings or Settings()
     quiet_library_loggers()
+    observability = Observability(settings)
     database = Database(settings.store_path) if settings.embedded else None
     store_app = (
         create_store_app(
@@ -64,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await database.open()
         upstream = UpstreamClient.from_settings(settings, store_app=store_app)
         app.state.upstream = upstream
+        observability.attach(upstream)
         try:
             yield
         finally:
@@ -81,13 +86,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_calls=settings.max_upstream_calls,
             concurrency=settings.upstream_concurrency,
             deadline=settings.operation_deadline,
+            observer=observability.observe_upstream_call,
         )
         return Context(settings, session, request_id)
 
     graphql = GatewayGraphQLRouter(
         build_schema(settings),
         context_getter=get_context,
-        graphql_ide="graphiql" if settings.graphiql else None,
+        graphql_ide=None,  # the IDE page is gateway.graphiql's (install_graphiql below)
         allow_queries_via_get=True,
     )
 
@@ -99,6 +105,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=None,
     )
     app.state.settings = settings
+    observability.install(app)  # /metrics, /readyz
+    install_graphiql(app, settings)  # GET /graphql for browsers, /graphql/static
+    install_schema_route(app, settings)  # GET /graphql/schema.graphql
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:

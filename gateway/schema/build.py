@@ -6,20 +6,22 @@ from collections.abc import Callable
 
 from graphql import GraphQLError
 from strawberry import Schema
+from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
-    DisableIntrospection,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
+    AddValidationRules,
     ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from gateway.config import Settings
+from gateway.observability import OperationObserver
 from gateway.schema.extensions import CallAccounting, ErrorMapping
+from gateway.schema.limits import QueryCost, TokenLimit, limit_rules
 from gateway.schema.mutation import Mutation
+from gateway.schema.oplog import OperationLog
 from gateway.schema.query import Query
 from gateway.schema.scalars import SCALARS
 
@@ -41,25 +43,40 @@ class GatewaySchema(Schema):
 
 
 def build_schema(settings: Settings | None = None) -> GatewaySchema:
-    """The executable schema, with the limits and extensions ``settings`` ask for."""
+    """The executable schema, with the limits and extensions ``settings`` ask for.
+
+    Order matters: ``OperationObserver`` and ``OperationLog`` first (their exits run
+    last, once errors have their codes), ``QueryCost`` after ``ValidationCache`` (it prices documents that
+    validated). The validation rules are built here, once, so that they are the
+    same classes on every request and the validation cache can hit.
+    """
     settings = settings or Settings()
+    rules = limit_rules(settings.max_depth, settings.max_aliases)
+    if not settings.introspection:
+        rules = (*rules, NoSchemaIntrospectionCustomRule)
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        OperationObserver,
+        OperationLog,
         ErrorMapping,
+        lambda: TokenLimit(settings.max_tokens),
+        lambda: AddValidationRules(list(rules)),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
-        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        lambda: QueryDepthLimiter(max_depth=settings.max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: QueryCost(settings.max_cost),
     ]
-    if not settings.introspection:
-        extensions.append(DisableIntrospection)
     if settings.debug:
         extensions.append(CallAccounting)
+    config = StrawberryConfig(
+        batching_config={"max_operations": settings.max_batch_operations}
+        if settings.allow_batching
+        else None
+    )
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
         scalar_overrides=SCALARS,
+        config=config,
     )
 
 

@@ -1,0 +1,148 @@
+"""The Prometheus metrics of one app, in a registry of its own.
+
+Label values stay bounded: operation names are what clients send, so only
+well-formed GraphQL names are kept, and past ``max_operation_names`` distinct
+ones the rest are counted as ``other``; outcomes are ``ok`` or an error code from
+the fixed set of DESIGN.md §5; upstream statuses are HTTP statuses or one of
+``timeout``, ``connection_error``, ``circuit_open``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from gateway.upstream import BreakerState, CallRecord
+
+__all__ = ["ANONYMOUS", "OTHER", "GatewayMetrics"]
+
+ANONYMOUS = "anonymous"
+"""The operation label of an operation without a name."""
+OTHER = "other"
+"""The operation label once too many distinct names were seen."""
+
+_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,63}")
+_CODE = re.compile(r"[A-Z][A-Z_]{0,47}")
+_NO_RESPONSE = {
+    "UpstreamTimeoutError": "timeout",
+    "UpstreamConnectionError": "connection_error",
+    "CircuitOpenError": "circuit_open",
+}
+_BREAKER_STATES: tuple[BreakerState, ...] = ("closed", "open", "half_open")
+_SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+_BATCH_SIZES = (1, 2, 3, 5, 10, 20, 50, 100)
+
+
+class _BreakerCollector(Collector):
+    """Reads the circuit breaker's state at scrape time (open turns half-open by the clock)."""
+
+    def __init__(self, state: Callable[[], BreakerState | None]) -> None:
+        self._state = state
+
+    def collect(self) -> Iterable[Metric]:
+        current = self._state()
+        family = GaugeMetricFamily(
+            "gateway_upstream_circuit_state",
+            "1 for the upstream circuit breaker's current state, 0 for the others.",
+            labels=["state"],
+        )
+        if current is not None:
+            for state in _BREAKER_STATES:
+                family.add_metric([state], 1.0 if state == current else 0.0)
+        yield family
+
+    def describe(self) -> Iterable[Metric]:
+        return []
+
+
+class GatewayMetrics:
+    """Every metric of one app; ``registry`` is what ``/metrics`` exposes."""
+
+    def __init__(
+        self, registry: CollectorRegistry | None = None, *, max_operation_names: int = 200
+    ) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry()
+        self._max_operation_names = max_operation_names
+        self._operation_names: set[str] = set()
+        r = self.registry
+        self.operations = Counter(
+            "gateway_graphql_operations",
+            "GraphQL operations executed, by operation name and outcome (ok or error code).",
+            ["operation", "outcome"],
+            registry=r,
+        )
+        self.operation_seconds = Histogram(
+            "gateway_graphql_operation_duration_seconds",
+            "Time to execute a GraphQL operation, parsing and validation included.",
+            ["operation", "outcome"],
+            buckets=_SECONDS,
+            registry=r,
+        )
+        self.upstream_calls = Counter(
+            "gateway_upstream_calls",
+            "Logical upstream calls, by upstream operation and last HTTP status "
+            "(or timeout, connection_error, circuit_open).",
+            ["operation", "status"],
+            registry=r,
+        )
+        self.upstream_seconds = Histogram(
+            "gateway_upstream_call_duration_seconds",
+            "Time of a logical upstream call, retries and backoff included.",
+            ["operation", "status"],
+            buckets=_SECONDS,
+            registry=r,
+        )
+        self.upstream_attempts = Counter(
+            "gateway_upstream_attempts",
+            "HTTP requests sent upstream, retries included, by upstream operation.",
+            ["operation"],
+            registry=r,
+        )
+        self.loader_batch_size = Histogram(
+            "gateway_loader_batch_size",
+            "Distinct keys a DataLoader fetched in one batch, by loader.",
+            ["loader"],
+            buckets=_BATCH_SIZES,
+            registry=r,
+        )
+
+    def track_breaker(self, state: Callable[[], BreakerState | None]) -> None:
+        """Expose the circuit breaker's state, read from ``state()`` at each scrape."""
+        self.registry.register(_BreakerCollector(state))
+
+    def operation_label(self, name: str | None) -> str:
+        if name is None:
+            return ANONYMOUS
+        if _NAME.fullmatch(name) is None:
+            return OTHER
+        if name not in self._operation_names:
+            if len(self._operation_names) >= self._max_operation_names:
+                return OTHER
+            self._operation_names.add(name)
+        return name
+
+    def observe_operation(self, name: str | None, outcome: str, seconds: float) -> None:
+        """One GraphQL operation; ``outcome`` is ``ok`` or an error code."""
+        label = self.operation_label(name)
+        outcome = outcome if outcome == "ok" or _CODE.fullmatch(outcome) else "ERROR"
+        self.operations.labels(label, outcome).inc()
+        self.operation_seconds.labels(label, outcome).observe(seconds)
+
+    def observe_upstream_call(self, record: CallRecord) -> None:
+        """One logical upstream call, as the session reports it."""
+        if record.status is not None:
+            status = str(record.status)
+        else:
+            status = _NO_RESPONSE.get(record.error or "", "no_response")
+        self.upstream_calls.labels(record.operation, status).inc()
+        self.upstream_seconds.labels(record.operation, status).observe(record.seconds)
+        if record.attempts:
+            self.upstream_attempts.labels(record.operation).inc(record.attempts)
+
+    def observe_batch(self, loader: str, size: int) -> None:
+        """One DataLoader batch of ``size`` distinct keys."""
+        self.loader_batch_size.labels(loader).observe(size)
