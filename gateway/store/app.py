@@ -24,7 +24,7 @@ import re
 import secrets
 from collections.abc import Iterable, MutableMapping
 from typing import Any
-from urllib.parse import parse_qsl, unquote, unquote_to_bytes
+from urllib.parse import parse_qsl, unquote_to_bytes
 
 from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
@@ -40,7 +40,13 @@ from gateway.store.errors import (
 )
 from gateway.store.routes import Call, match_route
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "StoreAPI", "StoreApplication", "create_store_app"]
+__all__ = [
+    "DEFAULT_MAX_BODY_BYTES",
+    "StoreAPI",
+    "StoreApplication",
+    "create_store_app",
+    "route_segments",
+]
 
 logger = logging.getLogger("gateway.store")
 
@@ -54,21 +60,30 @@ class _ClientDisconnectedError(Exception):
     """The client went away before sending its whole body: there is nobody to answer."""
 
 
-def _segments(scope: Scope) -> list[str]:
-    """The path below the mount point, split on real slashes, each segment decoded."""
+def route_segments(scope: Scope) -> list[str] | None:
+    """The path below the mount point as segments, each percent-decoded on its own.
+
+    ``scope["path"]`` is already decoded, so ``a%2Fb`` and ``a/b`` look alike
+    there; the raw path keeps them apart. The route part of the raw path is
+    found as its shortest tail of segments that decodes to the route path
+    (``path`` minus ``root_path``), which holds whether or not the server kept
+    the mount prefix in ``raw_path``. ``None`` when the two disagree: no route.
+    """
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    route = path[len(root) :] if root and path.startswith(root) else path
     raw: bytes | None = scope.get("raw_path")
-    if raw is None:  # the server does not say; the decoded path is the best we have
-        parts = [unquote(part) for part in str(scope["path"]).split("/")]
-    else:
-        parts = [
-            unquote_to_bytes(part).decode("utf-8", "replace")
-            for part in raw.split(b"?", 1)[0].split(b"/")
-        ]
-    parts = parts[1:] if parts and parts[0] == "" else parts
-    root = [part for part in str(scope.get("root_path", "")).split("/") if part]
-    if root and parts[: len(root)] == root:
-        parts = parts[len(root) :]
-    return parts
+    if raw is None:  # the server does not say; the decoded path is all there is
+        return route.split("/")[1:]
+    decoded = [
+        unquote_to_bytes(part).decode("utf-8", "replace")
+        for part in raw.split(b"?", 1)[0].split(b"/")
+    ]
+    for start in range(len(decoded) - 1, 0, -1):
+        tail = decoded[start:]
+        if "/" + "/".join(tail) == route:
+            return tail
+    return [] if route in ("", "/") else None
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes:
@@ -128,7 +143,8 @@ class StoreAPI:
         operation = "-"
         try:
             self._authenticate(authorization)
-            found = match_route(_segments(scope))
+            segments = route_segments(scope)
+            found = None if segments is None else match_route(segments)
             if found is None:
                 raise NotFoundError(f"Invalid URL ({method} {scope['path']})")
             route, ids = found

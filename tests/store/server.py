@@ -41,24 +41,39 @@ def server_env(store_path: Path, *, port: int = 0, api_key: str | None = None) -
 SERVE_COMMAND = [sys.executable, "-m", "gateway", "serve"]
 
 
+class PortTakenError(RuntimeError):
+    """The free port found was taken by someone else before the server bound it."""
+
+
 class ServerProcess:
     """``messages-gateway serve`` running on the embedded store at ``store_path``."""
 
     def __init__(self, store_path: Path, workdir: Path, *, api_key: str | None = None) -> None:
         self.store_path = store_path
+        self.workdir = workdir
+        self.api_key = api_key
+        for attempt in range(3):
+            self._start()
+            try:
+                self._wait_healthy()
+                return
+            except PortTakenError:  # another process took the free port first
+                if attempt == 2:
+                    raise
+
+    def _start(self) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self.log_path = workdir / f"server-{self.port}.log"
+        self.log_path = self.workdir / f"server-{self.port}.log"
         with self.log_path.open("wb") as log:
             # cwd: a fresh folder, so no developer .env file is read.
             self.process = subprocess.Popen(
                 SERVE_COMMAND,
-                cwd=workdir,
-                env=server_env(store_path, port=self.port, api_key=api_key),
+                cwd=self.workdir,
+                env=server_env(self.store_path, port=self.port, api_key=self.api_key),
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        self._wait_healthy()
 
     @property
     def log(self) -> str:
@@ -68,6 +83,8 @@ class ServerProcess:
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                if "address already in use" in self.log.lower():
+                    raise PortTakenError(self.log)
                 raise RuntimeError(f"the server exited at startup:\n{self.log}")
             try:
                 if httpx.get(f"{self.base_url}/healthz", timeout=1.0).status_code == 200:
