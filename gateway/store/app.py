@@ -139,7 +139,7 @@ class StoreAPI:
                 request_id = value
             elif name == b"content-length" and value.isdigit():
                 content_length = int(value)
-        extra_headers: list[tuple[bytes, bytes]] = []
+        extra_headers: tuple[tuple[bytes, bytes], ...] = ()
         operation = "-"
         try:
             self._authenticate(authorization)
@@ -151,7 +151,6 @@ class StoreAPI:
             handler = route.methods.get(method)
             if handler is None:
                 allow = tuple(route.methods)
-                extra_headers.append((b"allow", ", ".join(allow).encode()))
                 raise MethodNotAllowedError(
                     f"Invalid method for URL ({method} {scope['path']}): "
                     f"expected one of {', '.join(allow)}.",
@@ -167,12 +166,12 @@ class StoreAPI:
                 body = await _read_body(receive, self._max_body_bytes)
             query: dict[str, str] = {}
             if scope.get("query_string"):
-                query = dict(parse_qsl(scope["query_string"].decode("latin-1"), True))
+                query = dict(parse_qsl(scope["query_string"].decode("utf-8", "replace"), True))
             status, payload = 200, await handler(self._database, Call(ids, query, body))
         except _ClientDisconnectedError:
             return
         except APIError as exc:
-            status, payload = exc.status_code, exc.to_json()
+            status, payload, extra_headers = exc.status_code, exc.to_json(), exc.headers
         except Exception as exc:
             # Logged without a traceback (DESIGN.md §5): the type and message say
             # what failed; nothing of it reaches the client.

@@ -53,6 +53,11 @@ class APIError(Exception):
         self.param = param
         self.code = code
 
+    @property
+    def headers(self) -> tuple[tuple[bytes, bytes], ...]:
+        """Response headers this error adds (ASGI form)."""
+        return ()
+
     def to_json(self) -> str:
         """The response body: ``{"error": {"message", "type", "param", "code"}}``."""
         return json.dumps(
@@ -97,6 +102,10 @@ class MethodNotAllowedError(APIError):
     def __init__(self, message: str, *, allow: tuple[str, ...]) -> None:
         super().__init__(message)
         self.allow = allow
+
+    @property
+    def headers(self) -> tuple[tuple[bytes, bytes], ...]:
+        return ((b"allow", ", ".join(self.allow).encode()),)
 
 
 class PayloadTooLargeError(APIError):

@@ -134,6 +134,9 @@ async def walk_backward(
 async def test_walks_visit_every_message_once_in_order(
     unchecked_client: httpx.AsyncClient, n: int, initial: int, limit: int, order: str
 ) -> None:
+    """Forward with ``after=last_id`` and backward with ``before=first_id``, in either
+    order, every page is exactly the expected slice and ``has_more`` is exact.
+    (The examples share one database; each works in a thread of its own.)"""
     client = unchecked_client
     thread_id, ascending = await make_thread(client, n, initial=initial)
     expected = ascending if order == "asc" else ascending[::-1]
