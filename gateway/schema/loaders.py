@@ -2,13 +2,30 @@
 
 ``Loaders`` is the resolvers' only way upstream: reads go through its three
 DataLoaders, writes through its mutation methods, which keep the caches true so
-that a query after a mutation in the same request sees the new state.
+that a read after a mutation in the same request sees the new state.
 
 The upstream has no batch endpoints, so a "batch" here is the set of distinct
-keys asked for in one tick, fetched concurrently; the loaders' caches turn every
-repeated reference (aliases, fragments, ``Message.thread`` across a list, the
-same page twice) into a single call. Results of lists and mutations are primed
-into the caches so later references to the same objects cost nothing.
+keys asked for in one tick, fetched concurrently (up to the session's
+concurrency cap). The rules, each asserted by ``tests/schema/test_call_counts.py``:
+
+1. **One call per distinct resource.** The caches turn every repeated reference
+   (aliases, fragments, ``Message.thread`` across a list, repeated ids in
+   ``threads(ids:)``, the same page asked twice) into one call. Failures are
+   cached too: a missing thread asked for twice is one 404.
+2. **Lists prime the message cache.** Every message of a page, and every message
+   a mutation returns, is remembered; a later ``message(threadId, id)`` for it
+   costs nothing.
+3. **Same tick, too.** ``message(threadId, id)`` asked for while a page of the
+   same thread is pending (typically: sibling root fields of one query, which
+   all start together) waits for that page, and costs a call only if the page
+   did not list the message. The price, paid only in that mix and only on a
+   miss: the message arrives one upstream round trip later. A message whose
+   thread has no page pending is fetched at once.
+4. **Writes keep the caches true.** A mutation replaces the cached object with
+   the upstream's answer (``createThread``, ``updateThread``, ``createMessage``,
+   ``updateMessage``) or forgets it (the deletes), and forgets the cached pages
+   of the thread it touched, whether the write succeeded or failed (a failed
+   write may still have happened upstream, e.g. on a timeout).
 """
 
 from __future__ import annotations
@@ -29,7 +46,7 @@ from gateway.upstream import (
     UpstreamSession,
 )
 
-__all__ = ["Loaders", "MessageKey"]
+__all__ = ["Loaders", "MessageKey", "PageLoader"]
 
 MessageKey = tuple[str, str]
 """``(thread_id, message_id)``."""
@@ -54,6 +71,37 @@ def _forget(loader: DataLoader[K, V], key: K) -> None:
         loader.clear(key)
 
 
+class PageLoader(DataLoader[PageKey, MessageList]):
+    """The page loader, which also knows the pages asked for, thread by thread.
+
+    That index lets the message loader wait for a pending page of the same thread
+    (rule 3) and lets a write forget exactly the pages of the thread it touched.
+    """
+
+    def __init__(
+        self, load_fn: Callable[[list[PageKey]], Awaitable[list[MessageList | BaseException]]]
+    ) -> None:
+        super().__init__(load_fn)
+        self._by_thread: dict[str, dict[PageKey, asyncio.Future[MessageList]]] = {}
+
+    def load(self, key: PageKey) -> asyncio.Future[MessageList]:
+        future: asyncio.Future[MessageList] = super().load(key)  # type: ignore[assignment]
+        self._by_thread.setdefault(key.thread_id, {})[key] = future
+        return future
+
+    def pending(self, thread_id: str) -> list[asyncio.Future[MessageList]]:
+        """The pages of ``thread_id`` asked for and not arrived yet."""
+        pages = self._by_thread.get(thread_id)
+        if not pages:
+            return []
+        return [future for future in pages.values() if not future.done()]
+
+    def forget_thread(self, thread_id: str) -> None:
+        """Forget every cached page of ``thread_id`` (pending ones still resolve)."""
+        for key in self._by_thread.pop(thread_id, {}):
+            _forget(self, key)
+
+
 class Loaders:
     """The three loaders of one operation, bound to its upstream session."""
 
@@ -61,7 +109,11 @@ class Loaders:
         self._session = session
         self.threads: DataLoader[str, ThreadObject] = DataLoader(self._load_threads)
         self.messages: DataLoader[MessageKey, MessageObject] = DataLoader(self._load_messages)
-        self.pages: DataLoader[PageKey, MessageList] = DataLoader(self._load_pages)
+        self.pages = PageLoader(self._load_pages)
+        # Every message the upstream returned, by key: rule 3 looks here (the message
+        # cache holds the very future a waiting load will resolve), and deleting a
+        # thread forgets its messages through it.
+        self._known: dict[MessageKey, MessageObject] = {}
 
     async def _load_threads(self, ids: list[str]) -> list[ThreadObject | BaseException]:
         return await _each(ids, self._session.get_thread)
@@ -70,7 +122,15 @@ class Loaders:
         return await _each(keys, self._fetch_message)
 
     async def _fetch_message(self, key: MessageKey) -> MessageObject:
-        return await self._session.get_message(*key)
+        pending = self.pages.pending(key[0])
+        if pending:
+            await asyncio.wait(pending)
+            listed = self._known.get(key)
+            if listed is not None:
+                return listed
+        message = await self._session.get_message(*key)
+        self._known[key] = message
+        return message
 
     async def _load_pages(self, keys: list[PageKey]) -> list[MessageList | BaseException]:
         return await _each(keys, self._fetch_page)
@@ -94,37 +154,57 @@ class Loaders:
         return thread
 
     async def update_thread(self, thread_id: str, body: JSONObject) -> ThreadObject:
-        thread = await self._session.modify_thread(thread_id, body)
+        try:
+            thread = await self._session.modify_thread(thread_id, body)
+        except BaseException:
+            _forget(self.threads, thread_id)
+            raise
         self.threads.prime(thread["id"], thread, force=True)
         return thread
 
     async def delete_thread(self, thread_id: str) -> DeletedObject:
-        deleted = await self._session.delete_thread(thread_id)
-        _forget(self.threads, thread_id)
-        self.messages.clear_all()
-        self.pages.clear_all()
-        return deleted
+        try:
+            return await self._session.delete_thread(thread_id)
+        finally:
+            _forget(self.threads, thread_id)
+            self.pages.forget_thread(thread_id)
+            for key in [key for key in self._known if key[0] == thread_id]:
+                self._forget_message(key)
 
     async def create_message(self, thread_id: str, body: JSONObject) -> MessageObject:
-        message = await self._session.create_message(thread_id, body)
+        try:
+            message = await self._session.create_message(thread_id, body)
+        finally:
+            self.pages.forget_thread(thread_id)
         self.prime_message(message)
-        self.pages.clear_all()
         return message
 
     async def update_message(
         self, thread_id: str, message_id: str, body: JSONObject
     ) -> MessageObject:
-        message = await self._session.modify_message(thread_id, message_id, body)
+        try:
+            message = await self._session.modify_message(thread_id, message_id, body)
+        except BaseException:
+            self._forget_message((thread_id, message_id))
+            raise
+        finally:
+            self.pages.forget_thread(thread_id)
         self.prime_message(message)
-        self.pages.clear_all()
         return message
 
     async def delete_message(self, thread_id: str, message_id: str) -> DeletedObject:
-        deleted = await self._session.delete_message(thread_id, message_id)
-        _forget(self.messages, (thread_id, message_id))
-        self.pages.clear_all()
-        return deleted
+        try:
+            return await self._session.delete_message(thread_id, message_id)
+        finally:
+            self._forget_message((thread_id, message_id))
+            self.pages.forget_thread(thread_id)
 
     def prime_message(self, message: MessageObject) -> None:
         """Remember a message the upstream just returned (replacing an older copy)."""
-        self.messages.prime((message["thread_id"], message["id"]), message, force=True)
+        key = (message["thread_id"], message["id"])
+        self._known[key] = message
+        self.messages.prime(key, message, force=True)
+
+    def _forget_message(self, key: MessageKey) -> None:
+        self._known.pop(key, None)
+        _forget(self.messages, key)

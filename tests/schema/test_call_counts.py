@@ -1,0 +1,378 @@
+"""Upstream calls per operation: exactly the distinct resources the operation needs.
+
+DESIGN.md §9.1. Every figure here is exact, read from the debug-mode accounting
+extension (``extensions.upstream``); the rules are in ``gateway/schema/loaders.py``.
+Data is seeded through the embedded store's REST API (``/v1``), which the
+GraphQL accounting does not see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from tests.conftest import Gateway, SettingsFactory, start_gateway
+from tests.graphql_client import GraphQLResponse
+
+MISSING_THREAD = "thread_" + "z" * 24
+MISSING_MESSAGE = "msg_" + "z" * 24
+
+
+async def new_thread(gateway: Gateway, messages: int = 0, **body: Any) -> str:
+    response = await gateway.http.post("/v1/threads", json=body)
+    assert response.status_code == 200, response.text
+    thread_id: str = response.json()["id"]
+    for n in range(messages):
+        await new_message(gateway, thread_id, f"m{n}")
+    return thread_id
+
+
+async def new_message(gateway: Gateway, thread_id: str, text: str) -> str:
+    response = await gateway.http.post(
+        f"/v1/threads/{thread_id}/messages", json={"role": "user", "content": text}
+    )
+    assert response.status_code == 200, response.text
+    message_id: str = response.json()["id"]
+    return message_id
+
+
+async def run(gateway: Gateway, query: str, **variables: Any) -> GraphQLResponse:
+    """Execute and insist on success."""
+    result = await gateway.graphql.execute(query, variables)
+    assert result.status == 200, result.body
+    assert not result.errors, result.errors
+    return result
+
+
+def max_in_flight(result: GraphQLResponse) -> int:
+    return int(result.body["extensions"]["upstream"]["maxInFlight"])
+
+
+@pytest.fixture
+async def thread_id(gateway: Gateway) -> str:
+    """A thread of 25 messages, m0 (oldest) to m24 (newest)."""
+    return await new_thread(gateway, messages=25, metadata={"topic": "calls"})
+
+
+async def test_thirty_aliases_of_one_message_are_one_call(gateway: Gateway, thread_id: str) -> None:
+    message_id = await new_message(gateway, thread_id, "hello")
+    fields = "\n".join(f"m{n}: message(threadId: $t, id: $m) {{ id text }}" for n in range(30))
+    result = await run(
+        gateway, f"query($t: ID!, $m: ID!) {{ {fields} }}", t=thread_id, m=message_id
+    )
+    assert result.upstream_calls == 1
+    assert {entry["text"] for entry in result.data.values()} == {"hello"}
+
+
+async def test_page_of_twenty_with_each_thread_is_two_calls(
+    gateway: Gateway, thread_id: str
+) -> None:
+    result = await run(
+        gateway,
+        """query($t: ID!) { messages(threadId: $t, first: 20) {
+             nodes { id text thread { id metadata } } } }""",
+        t=thread_id,
+    )
+    nodes = result.data["messages"]["nodes"]
+    assert len(nodes) == 20
+    assert all(
+        node["thread"] == {"id": thread_id, "metadata": {"topic": "calls"}} for node in nodes
+    )
+    assert result.upstream_calls == 2  # the page, then the one thread
+
+
+async def test_chat_screen_is_two_calls(gateway: Gateway, thread_id: str) -> None:
+    result = await run(
+        gateway,
+        """query($t: ID!) { thread(id: $t) { id metadata
+             messages(last: 20, order: ASC) { edges { cursor node { id role text content { __typename }
+                                                         thread { id } } }
+                                  pageInfo { hasPreviousPage startCursor } } } }""",
+        t=thread_id,
+    )
+    edges = result.data["thread"]["messages"]["edges"]
+    assert [edge["node"]["text"] for edge in edges] == [f"m{n}" for n in range(5, 25)]
+    assert result.upstream_calls == 2  # the thread, then the page; Message.thread is cached
+
+
+async def test_message_listed_by_a_sibling_page_costs_nothing(
+    gateway: Gateway, thread_id: str
+) -> None:
+    listed = await run(
+        gateway, "query($t: ID!) { messages(threadId: $t, first: 3) { nodes { id } } }", t=thread_id
+    )
+    ids = [node["id"] for node in listed.data["messages"]["nodes"]]
+    # Root fields start in the same tick: the message loader waits for the page of
+    # the same thread and finds all three messages in it (rule 3), in either order.
+    result = await run(
+        gateway,
+        """query($t: ID!, $a: ID!, $b: ID!, $c: ID!) {
+             a: message(threadId: $t, id: $a) { text }
+             page: messages(threadId: $t, first: 3) { nodes { id text } }
+             b: message(threadId: $t, id: $b) { text }
+             again: message(threadId: $t, id: $a) { id }
+             c: message(threadId: $t, id: $c) { text } }""",
+        t=thread_id,
+        a=ids[0],
+        b=ids[1],
+        c=ids[2],
+    )
+    assert [result.data[name]["text"] for name in "abc"] == ["m24", "m23", "m22"]
+    assert result.upstream_calls == 1
+
+
+async def test_message_not_on_the_sibling_page_costs_one_call(
+    gateway: Gateway, thread_id: str
+) -> None:
+    oldest = await run(
+        gateway,
+        "query($t: ID!) { messages(threadId: $t, first: 1, order: ASC) { nodes { id } } }",
+        t=thread_id,
+    )
+    old_id = oldest.data["messages"]["nodes"][0]["id"]
+    result = await run(
+        gateway,
+        """query($t: ID!, $m: ID!) { old: message(threadId: $t, id: $m) { text }
+             page: messages(threadId: $t, first: 3) { nodes { text } } }""",
+        t=thread_id,
+        m=old_id,
+    )
+    assert result.data["old"]["text"] == "m0"
+    assert result.upstream_calls == 2
+
+
+async def test_message_of_another_thread_does_not_wait_and_costs_one_call(
+    gateway: Gateway, thread_id: str
+) -> None:
+    other = await new_thread(gateway)
+    other_message = await new_message(gateway, other, "elsewhere")
+    result = await run(
+        gateway,
+        """query($t: ID!, $o: ID!, $m: ID!) { message(threadId: $o, id: $m) { text }
+             messages(threadId: $t, first: 2) { nodes { text } } }""",
+        t=thread_id,
+        o=other,
+        m=other_message,
+    )
+    assert result.data["message"]["text"] == "elsewhere"
+    assert result.upstream_calls == 2
+    assert max_in_flight(result) == 2  # fetched alongside the page, not after it
+
+
+async def test_fragments_and_inline_fragments_share_one_call(
+    gateway: Gateway, thread_id: str
+) -> None:
+    result = await run(
+        gateway,
+        """query($t: ID!) {
+             thread(id: $t) { ...Head ... on Thread { createdAt } }
+             again: thread(id: $t) { ...Head messages(first: 5) { ...Page } }
+             page: messages(threadId: $t, first: 5) { ...Page } }
+           fragment Head on Thread { id metadata }
+           fragment Page on MessageConnection { nodes { id thread { ...Head } } }""",
+        t=thread_id,
+    )
+    assert result.data["again"]["messages"] == result.data["page"]
+    assert result.upstream_calls == 2  # one thread, one page
+
+
+async def test_threads_by_ids_with_repeats(gateway: Gateway) -> None:
+    first, second = await new_thread(gateway), await new_thread(gateway)
+    ids = [first, second, first, MISSING_THREAD, first, second, MISSING_THREAD]
+    result = await run(gateway, "query($ids: [ID!]!) { threads(ids: $ids) { id } }", ids=ids)
+    assert [entry and entry["id"] for entry in result.data["threads"]] == [
+        first,
+        second,
+        first,
+        None,
+        first,
+        second,
+        None,
+    ]
+    assert result.upstream_calls == 3  # two threads and one 404, each once
+
+
+async def test_the_same_page_asked_for_three_ways_is_one_call(
+    gateway: Gateway, thread_id: str
+) -> None:
+    result = await run(
+        gateway,
+        """query($t: ID!, $n: Int) {
+             a: messages(threadId: $t) { nodes { id } }
+             b: messages(threadId: $t, first: 20, order: DESC) { edges { node { text } } }
+             c: messages(threadId: $t, first: $n) { pageInfo { endCursor } } }""",
+        t=thread_id,
+        n=20,
+    )
+    assert [node["id"] for node in result.data["a"]["nodes"]][-1] == (
+        result.data["c"]["pageInfo"]["endCursor"]
+    )
+    assert result.upstream_calls == 1
+
+
+async def test_different_pages_are_one_call_each(gateway: Gateway, thread_id: str) -> None:
+    result = await run(
+        gateway,
+        """query($t: ID!) {
+             newest: messages(threadId: $t, first: 5) { nodes { id } }
+             oldest: messages(threadId: $t, first: 5, order: ASC) { nodes { id } }
+             backward: messages(threadId: $t, last: 5) { nodes { id } }
+             bigger: messages(threadId: $t, first: 6) { nodes { id } } }""",
+        t=thread_id,
+    )
+    # `last: 5` in DESC order is fetched as `first: 5` in ASC order: the same call as `oldest`.
+    assert result.upstream_calls == 3
+
+
+async def test_ten_threads_with_their_last_message_are_twenty_concurrent_calls(
+    gateway: Gateway,
+) -> None:
+    ids = [await new_thread(gateway, messages=2) for _ in range(10)]
+    result = await run(
+        gateway,
+        """query($ids: [ID!]!) { threads(ids: $ids) { id metadata
+             messages(first: 1) { nodes { id text thread { id } } } } }""",
+        ids=ids,
+    )
+    assert [thread["messages"]["nodes"][0]["text"] for thread in result.data["threads"]] == (
+        ["m1"] * 10
+    )
+    assert result.upstream_calls == 20
+    assert max_in_flight(result) > 1
+
+
+async def test_message_thread_across_threads_reuses_the_thread_loads(gateway: Gateway) -> None:
+    ids = [await new_thread(gateway, messages=3) for _ in range(3)]
+    result = await run(
+        gateway,
+        """query($ids: [ID!]!) { threads(ids: $ids) {
+             messages { nodes { thread { id metadata } } } } }""",
+        ids=ids,
+    )
+    assert result.upstream_calls == 6  # three threads, three pages; no thread loaded twice
+
+
+async def test_reads_after_mutations_in_one_request(gateway: Gateway, thread_id: str) -> None:
+    result = await run(
+        gateway,
+        """mutation($t: ID!) {
+             first: createMessage(input: {threadId: $t, text: "one"}) {
+               message { id thread { metadata } } }
+             rename: updateThread(input: {id: $t, metadata: {v: "2"}}) { thread { id } }
+             second: createMessage(input: {threadId: $t, text: "two"}) {
+               message { thread { metadata messages(first: 3) { nodes { text } } } } }
+           }""",
+        t=thread_id,
+    )
+    second = result.data["second"]["message"]["thread"]
+    assert second["metadata"] == {"v": "2"}
+    assert [node["text"] for node in second["messages"]["nodes"]] == ["two", "one", "m24"]
+    # createMessage, getThread, modifyThread, createMessage, listMessages: the second
+    # message's thread is the one updateThread returned, so it costs nothing.
+    assert result.upstream_calls == 5
+
+
+async def test_a_write_forgets_the_pages_of_its_thread_only(gateway: Gateway) -> None:
+    first, second = await new_thread(gateway, messages=2), await new_thread(gateway, messages=2)
+    page = "messages(first: 5) { nodes { text } }"
+    result = await run(
+        gateway,
+        f"""mutation($a: ID!, $b: ID!, $gone: ID!) {{
+             one: createMessage(input: {{threadId: $a, text: "new"}}) {{
+               message {{ thread {{ {page} }} }} }}
+             two: createMessage(input: {{threadId: $b, text: "new"}}) {{
+               message {{ thread {{ {page} }} }} }}
+             three: updateMessage(input: {{threadId: $b, id: $gone, metadata: {{}}}}) {{
+               userErrors {{ code }} }}
+             four: createMessage(input: {{threadId: $a, text: "newer"}}) {{
+               message {{ thread {{ {page} }} }} }}
+           }}""",
+        a=first,
+        b=second,
+        gone=MISSING_MESSAGE,
+    )
+    texts = [
+        [node["text"] for node in result.data[name]["message"]["thread"]["messages"]["nodes"]]
+        for name in ("one", "two", "four")
+    ]
+    assert texts == [["new", "m1", "m0"], ["new", "m1", "m0"], ["newer", "new", "m1", "m0"]]
+    assert result.data["three"]["userErrors"] == [{"code": "NOT_FOUND"}]
+    # one: create, thread, page; two: create, thread, page; three: modify (404);
+    # four: create, page again (its thread is cached).
+    assert result.upstream_calls == 9
+
+
+async def test_deleted_message_is_not_served_from_the_cache(gateway: Gateway) -> None:
+    thread = await new_thread(gateway)
+    message_id = await new_message(gateway, thread, "bye")
+    result = await run(
+        gateway,
+        """mutation($t: ID!, $m: ID!) {
+             seen: updateMessage(input: {threadId: $t, id: $m, metadata: {k: "v"}}) {
+               message { metadata thread { messages { nodes { id } } } } }
+             gone: deleteMessage(input: {threadId: $t, id: $m}) { deletedMessageId }
+             after: createMessage(input: {threadId: $t, text: "next"}) {
+               message { thread { messages { nodes { text } } } } }
+           }""",
+        t=thread,
+        m=message_id,
+    )
+    assert result.data["seen"]["message"]["metadata"] == {"k": "v"}
+    assert result.data["after"]["message"]["thread"]["messages"]["nodes"] == [{"text": "next"}]
+    # modify, thread, page; delete; create, page (thread cached).
+    assert result.upstream_calls == 6
+
+
+@pytest.fixture
+async def limited(make_settings: SettingsFactory) -> AsyncIterator[Gateway]:
+    """The gateway with a budget of 4 upstream calls per operation and 2 in flight."""
+    async for running in start_gateway(make_settings(max_upstream_calls=4, upstream_concurrency=2)):
+        yield running
+
+
+async def test_budget_exceeded_gives_typed_errors_and_partial_data(limited: Gateway) -> None:
+    ids = [await new_thread(limited) for _ in range(6)]
+    result = await limited.graphql.execute(
+        "query($ids: [ID!]!) { threads(ids: $ids) { id } }", {"ids": ids}
+    )
+    assert result.status == 200
+    assert [entry and entry["id"] for entry in result.data["threads"]] == [*ids[:4], None, None]
+    assert result.codes == ["UPSTREAM_CALL_LIMIT"] * 2
+    assert sorted(error["path"] for error in result.errors) == [["threads", 4], ["threads", 5]]
+    assert result.upstream_calls == 4
+    assert 1 < max_in_flight(result) <= 2
+
+
+async def test_budget_exceeded_in_nested_fields(limited: Gateway) -> None:
+    ids = [await new_thread(limited, messages=1) for _ in range(3)]
+    result = await limited.graphql.execute(
+        """query($ids: [ID!]!) { threads(ids: $ids) { id
+             messages(first: 1) { nodes { text } } } }""",
+        {"ids": ids},
+    )
+    # Three thread calls and one page call fit; the other two pages do not.
+    # Thread.messages is non-null, so a thread whose page failed is null.
+    threads = result.data["threads"]
+    assert sum(entry is not None for entry in threads) == 1
+    assert [entry["messages"]["nodes"] for entry in threads if entry] == [[{"text": "m0"}]]
+    assert result.codes == ["UPSTREAM_CALL_LIMIT"] * 2
+    assert result.upstream_calls == 4
+
+
+async def test_budget_exceeded_in_a_mutation_keeps_earlier_results(limited: Gateway) -> None:
+    thread = await new_thread(limited)
+    result = await limited.graphql.execute(
+        """mutation($t: ID!) {
+             a: updateThread(input: {id: $t, metadata: {n: "1"}}) { thread { metadata } }
+             b: updateThread(input: {id: $t, metadata: {n: "2"}}) { thread { metadata } }
+             c: updateThread(input: {id: $t, metadata: {n: "3"}}) { thread { metadata } }
+             d: updateThread(input: {id: $t, metadata: {n: "4"}}) { thread { metadata } }
+             e: updateThread(input: {id: $t, metadata: {n: "5"}}) { thread { metadata } } }""",
+        {"t": thread},
+    )
+    assert result.codes == ["UPSTREAM_CALL_LIMIT"]
+    assert result.errors[0]["path"] == ["e"]
+    assert result.upstream_calls == 4
+    assert result.data is None  # every payload is non-null: GraphQL nulls the whole result
