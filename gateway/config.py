@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     )
     max_ids: int = Field(default=100, ge=1, description="Most ids in threads(ids:).")
     allow_batching: bool = Field(default=False, description="Accept a JSON array of operations.")
+    max_batch_operations: int = Field(
+        default=10, ge=1, description="Most operations in one batch (when batching is allowed)."
+    )
     graphiql: bool = Field(default=True, description="Serve the GraphiQL IDE at /graphql.")
     introspection: bool = Field(default=True, description="Answer introspection queries.")
     cors_origins: Annotated[list[str], NoDecode] = Field(
@@ -96,6 +99,12 @@ class Settings(BaseSettings):
     )
 
     # --- gateway authentication ----------------------------------------------------
+    auth_required: bool | None = Field(
+        default=None,
+        description="Require a gateway credential. Unset: required when the gateway holds "
+        "the upstream key (remote upstream with UPSTREAM_API_KEY) or any credential is "
+        "configured (AUTH_TOKEN_HASHES, JWT_KEY, JWT_JWKS_URL).",
+    )
     auth_token_hashes: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="SHA-256 hex digests of accepted static bearer tokens (comma-separated).",

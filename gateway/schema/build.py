@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from graphql import GraphQLError
-from strawberry import Schema
 from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry import Schema
 from strawberry.extensions import (
     AddValidationRules,
     ParserCache,
@@ -45,10 +45,11 @@ class GatewaySchema(Schema):
 def build_schema(settings: Settings | None = None) -> GatewaySchema:
     """The executable schema, with the limits and extensions ``settings`` ask for.
 
-    Order matters: ``OperationObserver`` and ``OperationLog`` first (their exits run
-    last, once errors have their codes), ``QueryCost`` after ``ValidationCache`` (it prices documents that
-    validated). The validation rules are built here, once, so that they are the
-    same classes on every request and the validation cache can hit.
+    Order matters: ``OperationObserver`` and ``OperationLog`` first (their exits
+    run last, once errors have their codes), ``QueryCost`` after ``ValidationCache``
+    (it prices documents that validated). The validation rules are built here,
+    once, so that they are the same classes on every request and the validation
+    cache can hit.
     """
     settings = settings or Settings()
     rules = limit_rules(settings.max_depth, settings.max_aliases)

@@ -1,0 +1,383 @@
+"""Limits checked before execution: depth, aliases, tokens and static cost.
+
+Every violation is a GraphQL error with ``extensions.code`` ``QUERY_TOO_COMPLEX``
+and ``extensions.limit`` naming the limit (``depth``, ``aliases``, ``tokens``,
+``cost``), with ``maximum`` and, where known, ``actual``; the response is HTTP 400
+and nothing reaches the upstream.
+
+Depth and aliases depend on the document alone, so they are validation rules:
+their classes are built once per schema (``limit_rules``), which keeps the
+validation rules the same tuple on every request and so lets strawberry's
+``ValidationCache`` serve repeated documents (strawberry's own
+``QueryDepthLimiter``/``MaxAliasesLimiter`` build new rule classes per request
+when given as factories, defeating the cache).
+
+The cost also depends on variables (``first: $n``, ``ids: $ids``), so
+``QueryCost`` computes it per request, right after validation: each field that
+reaches the upstream counts one call, multiplied by the sizes of the lists it sits
+in (``first``/``last``, 20 when absent, for a connection; the number of ids for
+``threads(ids:)``). It is an upper bound: the loaders' de-duplication often makes
+the real number of calls smaller, never larger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    IntValueNode,
+    ListValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    ValidationContext,
+    ValueNode,
+    VariableNode,
+)
+from strawberry.extensions import SchemaExtension
+
+from gateway.schema.arguments import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from gateway.schema.errors import ErrorCode
+
+__all__ = [
+    "QueryCost",
+    "TokenLimit",
+    "UpstreamCost",
+    "limit_error",
+    "limit_rules",
+    "operation_cost",
+]
+
+_TOKEN_MESSAGE = "Document contains more than"  # noqa: S105 (graphql-core's message)
+
+
+def limit_error(limit: str, maximum: int, actual: int | None, message: str) -> GraphQLError:
+    """The error of one violated limit, with its stable code and figures."""
+    extensions: dict[str, Any] = {
+        "code": ErrorCode.QUERY_TOO_COMPLEX,
+        "limit": limit,
+        "maximum": maximum,
+    }
+    if actual is not None:
+        extensions["actual"] = actual
+    return GraphQLError(message, extensions=extensions)
+
+
+# --- depth and aliases: document-only, cached validation rules ---------------------
+
+
+def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
+    return {
+        definition.name.value: definition
+        for definition in document.definitions
+        if isinstance(definition, FragmentDefinitionNode)
+    }
+
+
+class _DepthMeter:
+    """Depth of selection sets, each fragment measured once (no exponential blow-up)."""
+
+    def __init__(self, fragments: Mapping[str, FragmentDefinitionNode]) -> None:
+        self._fragments = fragments
+        self._memo: dict[str, int] = {}
+        self._active: set[str] = set()
+
+    def depth(self, selection_set: SelectionSetNode | None) -> int:
+        """0 for a selection of leaves; 1 more per level of nested fields."""
+        if selection_set is None:
+            return 0
+        deepest = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                if selection.selection_set is not None:
+                    deepest = max(deepest, 1 + self.depth(selection.selection_set))
+            elif isinstance(selection, InlineFragmentNode):
+                deepest = max(deepest, self.depth(selection.selection_set))
+            elif isinstance(selection, FragmentSpreadNode):
+                deepest = max(deepest, self._fragment(selection.name.value))
+        return deepest
+
+    def _fragment(self, name: str) -> int:
+        if name in self._memo:
+            return self._memo[name]
+        fragment = self._fragments.get(name)
+        if fragment is None or name in self._active:  # unknown or cyclic: other rules report it
+            return 0
+        self._active.add(name)
+        value = self.depth(fragment.selection_set)
+        self._active.discard(name)
+        self._memo[name] = value
+        return value
+
+
+def limit_rules(max_depth: int, max_aliases: int) -> tuple[type[ASTValidationRule], ...]:
+    """The depth and alias rules for these limits: build once per schema, reuse forever."""
+
+    class MaxDepthRule(ASTValidationRule):
+        def enter_document(self, node: DocumentNode, *_args: Any) -> None:
+            meter = _DepthMeter(_fragments(node))
+            for definition in node.definitions:
+                if not isinstance(definition, OperationDefinitionNode):
+                    continue
+                depth = meter.depth(definition.selection_set)
+                if depth > max_depth:
+                    name = definition.name.value if definition.name else "anonymous"
+                    self.report_error(
+                        limit_error(
+                            "depth",
+                            max_depth,
+                            depth,
+                            f"Operation '{name}' is nested {depth} levels deep; "
+                            f"the limit is {max_depth}.",
+                        )
+                    )
+
+    class MaxAliasesRule(ASTValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            self._aliases = 0
+
+        def enter_field(self, node: FieldNode, *_args: Any) -> None:
+            if node.alias is not None:
+                self._aliases += 1
+
+        def leave_document(self, *_args: Any) -> None:
+            if self._aliases > max_aliases:
+                self.report_error(
+                    limit_error(
+                        "aliases",
+                        max_aliases,
+                        self._aliases,
+                        f"The document uses {self._aliases} aliases; the limit is {max_aliases}.",
+                    )
+                )
+
+    return MaxDepthRule, MaxAliasesRule
+
+
+# --- tokens: graphql-core's parser limit, given our code -------------------------
+
+
+class TokenLimit(SchemaExtension):
+    """graphql-core stops parsing past ``max_tokens``; that error gets our limit code."""
+
+    def __init__(self, max_tokens: int) -> None:
+        self.max_tokens = max_tokens
+
+    def on_operation(self) -> Iterator[None]:
+        self.execution_context.parse_options["max_tokens"] = self.max_tokens
+        yield
+
+    def on_parse(self) -> Iterator[None]:
+        yield
+        errors = self.execution_context.pre_execution_errors or []
+        for error in errors:
+            if error.message.startswith(_TOKEN_MESSAGE, len("Syntax Error: ")):
+                error.message = (
+                    f"The document has more than {self.max_tokens} tokens; "
+                    f"the limit is {self.max_tokens}."
+                )
+                error.extensions = {
+                    "code": ErrorCode.QUERY_TOO_COMPLEX,
+                    "limit": "tokens",
+                    "maximum": self.max_tokens,
+                }
+                _bad_request(self.execution_context.context)
+
+
+# --- cost: per request, from the document and the variables ------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamCost:
+    """What one field costs: ``calls`` upstream calls, and what its children are multiplied by.
+
+    Either value may be a callable of the field's argument values.
+    """
+
+    calls: Callable[[Mapping[str, Any]], int] | int
+    multiplier: Callable[[Mapping[str, Any]], int] | int
+
+
+def _page_size(args: Mapping[str, Any]) -> int:
+    for name in ("first", "last"):
+        value = args.get(name)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return min(max(value, 1), MAX_PAGE_SIZE)
+    return DEFAULT_PAGE_SIZE
+
+
+def _id_count(args: Mapping[str, Any]) -> int:
+    ids = args.get("ids")
+    if isinstance(ids, list):
+        return len(ids)
+    return 1
+
+
+_MUTATION = UpstreamCost(1, 1)
+
+COSTS: dict[tuple[str, str], UpstreamCost] = {
+    ("Query", "thread"): UpstreamCost(1, 1),
+    ("Query", "threads"): UpstreamCost(_id_count, _id_count),
+    ("Query", "message"): UpstreamCost(1, 1),
+    ("Query", "messages"): UpstreamCost(1, _page_size),
+    ("Thread", "messages"): UpstreamCost(1, _page_size),
+    ("Message", "thread"): UpstreamCost(1, 1),
+    ("Mutation", "createThread"): _MUTATION,
+    ("Mutation", "updateThread"): _MUTATION,
+    ("Mutation", "deleteThread"): _MUTATION,
+    ("Mutation", "createMessage"): _MUTATION,
+    ("Mutation", "updateMessage"): _MUTATION,
+    ("Mutation", "deleteMessage"): _MUTATION,
+}
+"""Fields that reach the upstream, by (parent type, field name); all others cost 0."""
+
+# What a field's type is, where it matters for cost: the parent type of its children.
+_CHILD_TYPE: dict[tuple[str, str], str] = {
+    ("Query", "thread"): "Thread",
+    ("Query", "threads"): "Thread",
+    ("Query", "message"): "Message",
+    ("Query", "messages"): "MessageConnection",
+    ("Thread", "messages"): "MessageConnection",
+    ("Message", "thread"): "Thread",
+    ("MessageConnection", "nodes"): "Message",
+    ("MessageConnection", "edges"): "MessageEdge",
+    ("MessageEdge", "node"): "Message",
+    ("CreateThreadPayload", "thread"): "Thread",
+    ("UpdateThreadPayload", "thread"): "Thread",
+    ("CreateMessagePayload", "message"): "Message",
+    ("UpdateMessagePayload", "message"): "Message",
+    ("Mutation", "createThread"): "CreateThreadPayload",
+    ("Mutation", "updateThread"): "UpdateThreadPayload",
+    ("Mutation", "deleteThread"): "DeleteThreadPayload",
+    ("Mutation", "createMessage"): "CreateMessagePayload",
+    ("Mutation", "updateMessage"): "UpdateMessagePayload",
+    ("Mutation", "deleteMessage"): "DeleteMessagePayload",
+}
+
+
+def _value(node: ValueNode, variables: Mapping[str, Any]) -> Any:
+    if isinstance(node, VariableNode):
+        return variables.get(node.name.value)
+    if isinstance(node, IntValueNode):
+        try:
+            return int(node.value)
+        except ValueError:
+            return None
+    if isinstance(node, ListValueNode):
+        return list(node.values)
+    return None
+
+
+class _CostMeter:
+    def __init__(self, document: DocumentNode, variables: Mapping[str, Any]) -> None:
+        self._fragments = _fragments(document)
+        self._variables = variables
+        self._memo: dict[tuple[str, str], int] = {}
+        self._active: set[str] = set()
+
+    def cost(self, parent: str, selection_set: SelectionSetNode | None) -> int:
+        """Calls for one instance of ``parent`` resolving ``selection_set``."""
+        if selection_set is None:
+            return 0
+        total = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                total += self._field(parent, selection)
+            elif isinstance(selection, InlineFragmentNode):
+                total += self.cost(parent, selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                total += self._fragment(parent, selection.name.value)
+        return total
+
+    def _field(self, parent: str, node: FieldNode) -> int:
+        key = (parent, node.name.value)
+        child = _CHILD_TYPE.get(key)
+        price = COSTS.get(key)
+        if child is None and price is None:
+            return 0
+        args = {arg.name.value: _value(arg.value, self._variables) for arg in node.arguments or ()}
+        calls = multiplier = 0
+        if price is not None:
+            calls = price.calls(args) if callable(price.calls) else price.calls
+            multiplier = price.multiplier(args) if callable(price.multiplier) else price.multiplier
+        else:
+            multiplier = 1
+        nested = self.cost(child, node.selection_set) if child is not None else 0
+        return calls + multiplier * nested
+
+    def _fragment(self, parent: str, name: str) -> int:
+        fragment = self._fragments.get(name)
+        if fragment is None or name in self._active:
+            return 0
+        # A fragment's type condition names the type its fields are on.
+        on = fragment.type_condition.name.value
+        key = (on, name)
+        if key not in self._memo:
+            self._active.add(name)
+            self._memo[key] = self.cost(on, fragment.selection_set)
+            self._active.discard(name)
+        return self._memo[key]
+
+
+def operation_cost(
+    document: DocumentNode, operation_name: str | None, variables: Mapping[str, Any] | None
+) -> int:
+    """The static cost of the operation ``operation_name`` picks (0 if none matches)."""
+    meter = _CostMeter(document, variables or {})
+    for definition in document.definitions:
+        if not isinstance(definition, OperationDefinitionNode):
+            continue
+        if operation_name is not None and (
+            definition.name is None or definition.name.value != operation_name
+        ):
+            continue
+        root = "Mutation" if definition.operation.value == "mutation" else "Query"
+        return meter.cost(root, definition.selection_set)
+    return 0
+
+
+class QueryCost(SchemaExtension):
+    """Rejects an operation whose static cost exceeds ``max_cost``, before it executes.
+
+    Must come after ``ValidationCache`` in the extension list: it runs once
+    validation has found the document valid.
+    """
+
+    def __init__(self, max_cost: int) -> None:
+        self.max_cost = max_cost
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if document is not None and not context.pre_execution_errors:
+            cost = operation_cost(document, context.operation_name, context.variables)
+            if cost > self.max_cost:
+                context.pre_execution_errors = [
+                    limit_error(
+                        "cost",
+                        self.max_cost,
+                        cost,
+                        f"This operation could make up to {cost} upstream calls; the limit "
+                        f"is {self.max_cost}. Ask for smaller pages (first/last) or fewer ids.",
+                    )
+                ]
+        yield
+        errors = context.pre_execution_errors or []
+        if any((e.extensions or {}).get("code") == ErrorCode.QUERY_TOO_COMPLEX for e in errors):
+            _bad_request(context.context)
+
+
+def _bad_request(context: object) -> None:
+    """GraphQL-over-HTTP: a request refused before execution is a 400."""
+    response = getattr(context, "response", None)
+    if response is not None:
+        response.status_code = 400
