@@ -15,11 +15,19 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
+from gateway.auth import (
+    Authenticator,
+    OwnedSession,
+    UnauthenticatedError,
+    executes_graphql,
+    unauthenticated_response,
+)
 from gateway.config import Settings
 from gateway.graphiql import install_graphiql
 from gateway.logs import quiet_library_loggers
 from gateway.observability import Observability
 from gateway.published_schema import install_schema_route
+from gateway.request_limits import install_http_limits
 from gateway.router import GatewayGraphQLRouter, remember_sub_response
 from gateway.schema import Context, build_schema
 from gateway.store import Database, create_store_app
@@ -52,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     quiet_library_loggers()
     observability = Observability(settings)
+    authenticator = Authenticator.from_settings(settings)
     database = Database(settings.store_path) if settings.embedded else None
     store_app = (
         create_store_app(
@@ -80,14 +89,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         remember_sub_response(request, response)
         upstream: UpstreamClient = request.app.state.upstream
         request_id = request_id_of(request)
+        authorization = request.headers.get("authorization")
+        # Gateway auth on: the bearer is the gateway's credential, never forwarded upstream.
+        principal = (
+            await authenticator.authenticate(authorization) if executes_graphql(request) else None
+        )
+        request.state.caller = principal.subject if principal is not None else None
         session = upstream.session(
-            caller_token=bearer_token(request.headers.get("authorization")),
+            caller_token=None if authenticator.required else bearer_token(authorization),
             request_id=request_id,
             max_calls=settings.max_upstream_calls,
             concurrency=settings.upstream_concurrency,
             deadline=settings.operation_deadline,
             observer=observability.observe_upstream_call,
         )
+        if principal is not None and settings.owner_metadata_key:
+            session = OwnedSession(
+                session, subject=principal.subject, key=settings.owner_metadata_key
+            )
         return Context(settings, session, request_id)
 
     graphql = GatewayGraphQLRouter(
@@ -105,6 +124,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=None,
     )
     app.state.settings = settings
+    app.add_exception_handler(UnauthenticatedError, unauthenticated_response)
+    install_http_limits(app, settings)  # 413 / batching / CORS, before any parsing
     observability.install(app)  # /metrics, /readyz
     install_graphiql(app, settings)  # GET /graphql for browsers, /graphql/static
     install_schema_route(app, settings)  # GET /graphql/schema.graphql

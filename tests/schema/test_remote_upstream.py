@@ -11,6 +11,7 @@ import httpx
 import pytest
 import respx
 
+from gateway.auth import token_digest
 from tests.conftest import Gateway, SettingsFactory, start_gateway
 from tests.schema.wire import (
     MESSAGE_ID,
@@ -196,10 +197,15 @@ async def test_server_key_replaces_the_callers_bearer(
     make_settings: SettingsFactory, upstream: respx.MockRouter
 ) -> None:
     route = upstream.get(f"/threads/{THREAD_ID}").respond(200, json=thread_json())
-    settings = make_settings(upstream_url="http://upstream.test", upstream_api_key=SERVER_KEY)
+    # Holding the key, the gateway requires a credential of its own (gateway.auth).
+    settings = make_settings(
+        upstream_url="http://upstream.test",
+        upstream_api_key=SERVER_KEY,
+        auth_token_hashes=[token_digest(CALLER)],
+    )
     async for gateway in start_gateway(settings):
         data = await gateway.graphql.data(
-            "query($id: ID!) { thread(id: $id) { id } }", {"id": THREAD_ID}
+            "query($id: ID!) { thread(id: $id) { id } }", {"id": THREAD_ID}, headers=AUTH
         )
         assert data == {"thread": {"id": THREAD_ID}}
     # A base URL given without /v1 gets it appended.
@@ -434,7 +440,11 @@ async def test_caller_token_and_server_key_never_logged(
     for settings in (
         make_settings(upstream_url=BASE, max_retries=1, retry_backoff=0.0),
         make_settings(
-            upstream_url=BASE, upstream_api_key=SERVER_KEY, max_retries=1, retry_backoff=0.0
+            upstream_url=BASE,
+            upstream_api_key=SERVER_KEY,
+            auth_token_hashes=[token_digest(CALLER)],
+            max_retries=1,
+            retry_backoff=0.0,
         ),
     ):
         async for gateway in start_gateway(settings):
