@@ -12,24 +12,41 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
 if TYPE_CHECKING:
     from gateway.observability._observability import Observability
 
-__all__ = ["OperationObserver", "outcome_of"]
+__all__ = ["OperationObserver", "code_of", "outcome_of"]
+
+
+def code_of(error: BaseException) -> str:
+    """The error code an error gets in the response (``ErrorMapping`` or the HTTP layer).
+
+    Errors raised before execution (syntax, validation, limits) may not be coded
+    yet when the operation ends: a syntax error becomes ``GRAPHQL_PARSE_FAILED``,
+    another GraphQL error without an original exception ``GRAPHQL_VALIDATION_FAILED``.
+    """
+    if isinstance(error, GraphQLError):
+        code = (error.extensions or {}).get("code")
+        if isinstance(code, str):
+            return code
+        if isinstance(error, GraphQLSyntaxError):
+            return "GRAPHQL_PARSE_FAILED"
+        if error.original_error is None:
+            return "GRAPHQL_VALIDATION_FAILED"
+    return "INTERNAL_SERVER_ERROR"
 
 
 def outcome_of(execution_context: ExecutionContext) -> str:
-    """``ok``, or the code of the result's first error (``INTERNAL_SERVER_ERROR`` if none)."""
+    """``ok``, or the code of the first error of the operation's result."""
     result = execution_context.result
-    if result is None:
-        return "INTERNAL_SERVER_ERROR"
-    if not result.errors:
-        return "ok"
-    code = (result.errors[0].extensions or {}).get("code")
-    return code if isinstance(code, str) else "INTERNAL_SERVER_ERROR"
+    errors = result.errors if result is not None else execution_context.pre_execution_errors
+    if not errors:
+        return "ok" if result is not None else "INTERNAL_SERVER_ERROR"
+    return code_of(errors[0])
 
 
 def _observability_of(execution_context: ExecutionContext) -> Observability | None:
@@ -64,6 +81,11 @@ class OperationObserver(SchemaExtension):
         try:
             yield
             outcome = outcome_of(execution_context)
+        except Exception as exc:
+            # Raised through the operation (e.g. by a parsing hook); strawberry turns
+            # it into the response's error.
+            outcome = code_of(exc)
+            raise
         finally:
             seconds = time.perf_counter() - started
             name = execution_context.operation_name

@@ -1,0 +1,121 @@
+"""The GraphiQL page at GET /graphql: local assets, fallback, switch, and its neighbours."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from graphql import parse, validate
+
+from gateway.app import create_app
+from gateway.graphiql import (
+    DEFAULT_QUERY,
+    VENDOR_FILES,
+    VendoredAssets,
+    install_graphiql,
+    render_local_page,
+)
+from gateway.schema import build_schema, schema_sdl
+from tests.conftest import Gateway, SettingsFactory, start_gateway
+
+HTML = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+def _local_urls(page: str) -> list[str]:
+    return re.findall(r'(?:src|href)="(/[^"]+)"', page)
+
+
+def test_the_setup_vendored_every_asset() -> None:
+    # scripts/setup.d/graphiql.sh runs before the tests (scripts/test.sh).
+    assert VendoredAssets().missing == ()
+
+
+async def test_browser_gets_the_local_page(gateway: Gateway) -> None:
+    response = await gateway.http.get("/graphql", headers=HTML)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    page = response.text
+    assert "unpkg" not in page and "https://" not in page.replace("http://www.w3.org", "")
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "connect-src 'self'" in csp
+    urls = _local_urls(page)
+    assert {f"/graphql/static/vendor/{name}" for name in VENDOR_FILES} <= set(urls)
+    for url in urls:
+        asset = await gateway.http.get(url)
+        assert asset.status_code == 200, url
+        assert asset.content
+    # No inline script: only the JSON configuration block, which CSP does not run.
+    assert re.findall(r"<script>", page) == []
+    assert '"defaultQuery"' in page
+
+
+async def test_operations_on_the_same_path_still_reach_graphql(gateway: Gateway) -> None:
+    by_get = await gateway.http.get("/graphql", params={"query": "{ __typename }"}, headers=HTML)
+    assert by_get.json()["data"] == {"__typename": "Query"}
+    by_post = await gateway.http.post("/graphql", json={"query": "{ __typename }"}, headers=HTML)
+    assert by_post.json()["data"] == {"__typename": "Query"}
+    as_json = await gateway.http.get("/graphql", headers={"accept": "application/json"})
+    assert as_json.status_code == 400  # no query: strawberry's answer, not the page
+
+
+async def test_graphiql_false_serves_no_ide(make_settings: SettingsFactory) -> None:
+    async for gateway in start_gateway(make_settings(graphiql=False)):
+        page = await gateway.http.get("/graphql", headers=HTML)
+        assert page.status_code == 404
+        assert "GraphiQL" not in page.text and "graphiql" not in page.text.lower()
+        static = await gateway.http.get("/graphql/static/vendor/graphiql.min.js")
+        assert static.status_code == 404
+        works = await gateway.http.post("/graphql", json={"query": "{ __typename }"})
+        assert works.json()["data"] == {"__typename": "Query"}
+
+
+async def test_missing_assets_fall_back_to_the_cdn_page(
+    make_settings: SettingsFactory, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = FastAPI()
+    (tmp_path / "vendor").mkdir()
+    with caplog.at_level(logging.INFO, logger="gateway.graphiql"):
+        install_graphiql(app, make_settings(), assets=VendoredAssets(tmp_path))
+    assert "falling back to strawberry's page" in caplog.text
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        page = await c.get("/graphql", headers=HTML)
+    assert page.status_code == 200
+    assert "https://unpkg.com/graphiql" in page.text
+
+
+def test_local_assets_are_logged_at_startup(
+    make_settings: SettingsFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="gateway.graphiql"):
+        create_app(make_settings())
+    assert "served offline from the vendored assets" in caplog.text
+
+
+def test_default_query_is_valid_against_the_schema() -> None:
+    document = parse(DEFAULT_QUERY)
+    assert validate(build_schema()._schema, document) == []
+    names = [d.name.value for d in document.definitions if d.name]  # type: ignore[attr-defined]
+    assert names == ["CreateThread", "NewestMessages"]
+    assert DEFAULT_QUERY.startswith("#")
+
+
+def test_page_config_cannot_close_its_script_element() -> None:
+    page = render_local_page(endpoint="/graphql</script><script>alert(1)//", static_url="/s")
+    assert "</script><script>alert(1)" not in page
+
+
+async def test_schema_graphql_is_the_published_sdl(gateway: Gateway) -> None:
+    response = await gateway.http.get("/graphql/schema.graphql")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    assert response.text == schema_sdl()
+
+
+async def test_schema_graphql_follows_introspection(make_settings: SettingsFactory) -> None:
+    async for gateway in start_gateway(make_settings(introspection=False)):
+        response = await gateway.http.get("/graphql/schema.graphql")
+        assert response.status_code == 404
