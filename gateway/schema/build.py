@@ -9,7 +9,6 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry import Schema
 from strawberry.extensions import (
     AddValidationRules,
-    ParserCache,
     SchemaExtension,
     ValidationCache,
 )
@@ -19,7 +18,7 @@ from strawberry.types import ExecutionContext
 from gateway.config import Settings
 from gateway.observability import OperationObserver
 from gateway.schema.extensions import CallAccounting, ErrorMapping
-from gateway.schema.limits import QueryCost, TokenLimit, limit_rules
+from gateway.schema.limits import LimitedParser, QueryCost, cached_parser, limit_rules
 from gateway.schema.mutation import Mutation
 from gateway.schema.oplog import OperationLog
 from gateway.schema.query import Query
@@ -53,15 +52,15 @@ def build_schema(settings: Settings | None = None) -> GatewaySchema:
     """
     settings = settings or Settings()
     rules = limit_rules(settings.max_depth, settings.max_aliases)
+    parser = cached_parser(256)
     if not settings.introspection:
         rules = (*rules, NoSchemaIntrospectionCustomRule)
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         OperationObserver,
         OperationLog,
         ErrorMapping,
-        lambda: TokenLimit(settings.max_tokens),
         lambda: AddValidationRules(list(rules)),
-        lambda: ParserCache(maxsize=256),
+        lambda: LimitedParser(parser, settings.max_tokens),
         lambda: ValidationCache(maxsize=256),
         lambda: QueryCost(settings.max_cost),
     ]

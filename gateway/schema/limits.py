@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -33,6 +34,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLSyntaxError,
     InlineFragmentNode,
     IntValueNode,
     ListValueNode,
@@ -41,6 +43,7 @@ from graphql import (
     ValidationContext,
     ValueNode,
     VariableNode,
+    parse,
 )
 from strawberry.extensions import SchemaExtension
 
@@ -48,9 +51,10 @@ from gateway.schema.arguments import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from gateway.schema.errors import ErrorCode
 
 __all__ = [
+    "LimitedParser",
     "QueryCost",
-    "TokenLimit",
     "UpstreamCost",
+    "cached_parser",
     "limit_error",
     "limit_rules",
     "operation_cost",
@@ -83,7 +87,10 @@ def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
 
 
 class _DepthMeter:
-    """Depth of selection sets, each fragment measured once (no exponential blow-up)."""
+    """Depth of selection sets, each fragment measured once (no exponential blow-up).
+
+    ``{ thread { id } }`` is 1 deep; ``ofType`` levels count 0 (see ``depth``).
+    """
 
     def __init__(self, fragments: Mapping[str, FragmentDefinitionNode]) -> None:
         self._fragments = fragments
@@ -98,7 +105,10 @@ class _DepthMeter:
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
                 if selection.selection_set is not None:
-                    deepest = max(deepest, 1 + self.depth(selection.selection_set))
+                    # Introspection's ofType chains are linear (no fan-out) and as deep
+                    # as the types' wrappers: GraphiQL's query must pass the limit.
+                    step = 0 if selection.name.value == "ofType" else 1
+                    deepest = max(deepest, step + self.depth(selection.selection_set))
             elif isinstance(selection, InlineFragmentNode):
                 deepest = max(deepest, self.depth(selection.selection_set))
             elif isinstance(selection, FragmentSpreadNode):
@@ -163,34 +173,45 @@ def limit_rules(max_depth: int, max_aliases: int) -> tuple[type[ASTValidationRul
     return MaxDepthRule, MaxAliasesRule
 
 
-# --- tokens: graphql-core's parser limit, given our code -------------------------
+# --- tokens: the parser's limit, with our code -------------------------------------
+
+Parse = Callable[..., DocumentNode]
 
 
-class TokenLimit(SchemaExtension):
-    """graphql-core stops parsing past ``max_tokens``; that error gets our limit code."""
+def cached_parser(maxsize: int = 256) -> Parse:
+    """An LRU-cached ``graphql.parse``: build one per schema and share it across requests."""
+    return lru_cache(maxsize=maxsize)(parse)
 
-    def __init__(self, max_tokens: int) -> None:
+
+class LimitedParser(SchemaExtension):
+    """Parses through a shared cache, stopping past ``max_tokens`` (replaces ``ParserCache``).
+
+    graphql-core aborts parsing at the limit with a syntax error; that one becomes
+    our ``QUERY_TOO_COMPLEX`` error (limit ``tokens``), answered with 400. Other
+    syntax errors go on as they are.
+    """
+
+    def __init__(self, parser: Parse, max_tokens: int) -> None:
+        self.parser = parser
         self.max_tokens = max_tokens
 
-    def on_operation(self) -> Iterator[None]:
-        self.execution_context.parse_options["max_tokens"] = self.max_tokens
-        yield
-
     def on_parse(self) -> Iterator[None]:
-        yield
-        errors = self.execution_context.pre_execution_errors or []
-        for error in errors:
-            if error.message.startswith(_TOKEN_MESSAGE, len("Syntax Error: ")):
-                error.message = (
+        context = self.execution_context
+        if context.graphql_document is None and context.query:
+            try:
+                context.graphql_document = self.parser(context.query, max_tokens=self.max_tokens)
+            except GraphQLSyntaxError as error:
+                if not error.message.startswith(_TOKEN_MESSAGE, len("Syntax Error: ")):
+                    raise
+                _bad_request(context.context)
+                raise limit_error(
+                    "tokens",
+                    self.max_tokens,
+                    None,
                     f"The document has more than {self.max_tokens} tokens; "
-                    f"the limit is {self.max_tokens}."
-                )
-                error.extensions = {
-                    "code": ErrorCode.QUERY_TOO_COMPLEX,
-                    "limit": "tokens",
-                    "maximum": self.max_tokens,
-                }
-                _bad_request(self.execution_context.context)
+                    f"the limit is {self.max_tokens}.",
+                ) from None
+        yield
 
 
 # --- cost: per request, from the document and the variables ------------------------
