@@ -115,6 +115,8 @@ def test_graphiql_loads_offline_and_runs_a_typed_query(
             shown = json.loads(page.evaluate(_EDITOR_VALUE, RESPONSE_EDITOR))
             page.click(QUERY_EDITOR)
             page.keyboard.press("Shift+Control+P")  # prettify, for the screenshot
+            page.keyboard.press("Escape")
+            page.wait_for_selector(".CodeMirror-hints", state="detached", timeout=5_000)
             SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOT))
         finally:
