@@ -369,6 +369,9 @@ def operation_cost(
 class QueryCost(SchemaExtension):
     """Rejects an operation whose static cost exceeds ``max_cost``, before it executes.
 
+    It also refuses variable values that are not valid Unicode (lone surrogates,
+    which JSON can carry): ``BAD_USER_INPUT``, 400.
+
     Must come after ``ValidationCache`` in the extension list: it runs once
     validation has found the document valid.
     """
@@ -379,6 +382,16 @@ class QueryCost(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
+        bad_text = _invalid_unicode(context.variables, "$")
+        if bad_text is not None and not context.pre_execution_errors:
+            context.pre_execution_errors = [
+                GraphQLError(
+                    f"Variable value at {bad_text[:200]} is not valid Unicode "
+                    "(it holds a lone surrogate).",
+                    extensions={"code": ErrorCode.BAD_USER_INPUT},
+                )
+            ]
+            _bad_request(context.context)
         if document is not None and not context.pre_execution_errors:
             cost = operation_cost(document, context.operation_name, context.variables)
             if cost > self.max_cost:
@@ -395,6 +408,31 @@ class QueryCost(SchemaExtension):
         errors = context.pre_execution_errors or []
         if any((e.extensions or {}).get("code") == ErrorCode.QUERY_TOO_COMPLEX for e in errors):
             _bad_request(context.context)
+
+
+def _invalid_unicode(value: Any, path: str) -> str | None:
+    """The path of a string (or key) that cannot be UTF-8 encoded, e.g. ``"a\\ud800"``.
+
+    JSON lets a client send lone surrogates; they are not Unicode text, cannot be
+    sent upstream, and are refused up front as ``BAD_USER_INPUT``.
+    """
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return path
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _invalid_unicode(key, path) or _invalid_unicode(item, f"{path}.{key}")
+            if found is not None:
+                return found.encode(errors="replace").decode()
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _invalid_unicode(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
 
 
 def _bad_request(context: object) -> None:
