@@ -1,8 +1,8 @@
 """Optional OpenTelemetry tracing: a span per GraphQL operation and per upstream call.
 
 Only the OpenTelemetry *API* is used: the operator installs the ``otel`` extra and
-configures an SDK and exporter (e.g. ``opentelemetry-instrument``); with the API
-alone, spans are no-ops; without ``opentelemetry`` at all, ``Tracing`` does nothing.
+configures an SDK and exporter (e.g. ``opentelemetry-instrument``). Until a tracer
+provider is set, and without ``opentelemetry`` at all, ``Tracing`` does nothing.
 
 Upstream calls: a span starts when the call's first HTTP request is sent (an
 ``httpx`` request hook on the client's pool), and its context goes upstream as W3C
@@ -71,13 +71,22 @@ class Tracing:
     def __init__(self, enabled: bool | None = None) -> None:
         self.enabled = TRACING_AVAILABLE if enabled is None else enabled and TRACING_AVAILABLE
 
+    def _active(self) -> bool:
+        """Is an SDK configured? Without one every span would be a no-op: skip the work.
+
+        Asked each time: the operator's TracerProvider may be set after the app is built.
+        """
+        if not self.enabled:
+            return False
+        provider = trace.get_tracer_provider()
+        return not isinstance(provider, (trace.ProxyTracerProvider, trace.NoOpTracerProvider))
+
     def _tracer(self) -> Any:
-        # Looked up each time: the operator's TracerProvider may be set after the app is built.
         return trace.get_tracer(_TRACER_NAME)
 
     def start_operation(self) -> OperationSpan | None:
         """Start the operation's span and make it current (its name comes at ``finish``)."""
-        if not self.enabled:
+        if not self._active():
             return None
         span: Span = self._tracer().start_span("graphql.operation", kind=SpanKind.SERVER)
         token = otel_context.attach(trace.set_span_in_context(span))
@@ -96,6 +105,8 @@ class Tracing:
         http.event_hooks = hooks
 
     async def _on_request(self, request: httpx.Request) -> None:
+        if not self._active():
+            return
         current = _CALL.get()
         if current is not None and current[0] is request:
             span = current[1]
@@ -116,7 +127,7 @@ class Tracing:
 
     def end_upstream_call(self, record: CallRecord) -> None:
         """The session's observer: end the call's span (or record one: nothing was sent)."""
-        if not self.enabled:
+        if not self._active():
             return
         current = _CALL.get()
         if current is not None:
