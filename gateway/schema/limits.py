@@ -5,6 +5,10 @@ and ``extensions.limit`` naming the limit (``depth``, ``aliases``, ``tokens``,
 ``cost``), with ``maximum`` and, where known, ``actual``; the response is HTTP 400
 and nothing reaches the upstream.
 
+Tokens are counted by the parser itself (``LimitedParser``, which also caches
+parsed documents, replacing strawberry's ``ParserCache``), so an oversized
+document is never fully parsed.
+
 Depth and aliases depend on the document alone, so they are validation rules:
 their classes are built once per schema (``limit_rules``), which keeps the
 validation rules the same tuple on every request and so lets strawberry's
