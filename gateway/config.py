@@ -8,10 +8,11 @@ logged by accident shows ``**********`` instead of a key.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["Settings"]
@@ -127,6 +128,20 @@ class Settings(BaseSettings):
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("auth_token_hashes")
+    @classmethod
+    def _digests(cls, value: list[str]) -> list[str]:
+        digests = [digest.strip().lower() for digest in value]
+        if any(re.fullmatch(r"[0-9a-f]{64}", digest) is None for digest in digests):
+            raise ValueError("each entry must be a SHA-256 hex digest (64 hex digits)")
+        return digests
+
+    @model_validator(mode="after")
+    def _one_jwt_key_source(self) -> Settings:
+        if self.jwt_key is not None and self.jwt_jwks_url is not None:
+            raise ValueError("set JWT_KEY or JWT_JWKS_URL, not both")
+        return self
 
     @property
     def embedded(self) -> bool:

@@ -19,6 +19,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from pydantic import ValidationError
 
 from gateway.auth import Authenticator, token_digest
 from gateway.config import Settings
@@ -282,9 +283,12 @@ def test_auth_is_required_when_the_gateway_holds_the_key(make_settings: Settings
 
 
 def test_bad_configuration_is_refused_at_startup(make_settings: SettingsFactory) -> None:
-    with pytest.raises(ValueError, match="SHA-256"):
-        Authenticator.from_settings(make_settings(auth_token_hashes="not-a-digest"))
-    with pytest.raises(ValueError, match="not both"):
-        Authenticator.from_settings(make_settings(jwt_key="s", jwt_jwks_url="http://x.test/jwks"))
+    with pytest.raises(ValidationError, match="SHA-256"):
+        make_settings(auth_token_hashes="not-a-digest")
+    with pytest.raises(ValidationError, match="not both"):
+        make_settings(jwt_key="s", jwt_jwks_url="http://x.test/jwks")
     with pytest.raises(ValueError, match="HMAC"):
         Authenticator.from_settings(make_settings(jwt_key="secret", jwt_algorithms="RS256"))
+    # Digests are accepted in either case.
+    upper = make_settings(auth_token_hashes=token_digest("t").upper())
+    assert upper.auth_token_hashes == [token_digest("t")]
