@@ -103,10 +103,27 @@ def _with_code(error: GraphQLError, code: str) -> GraphQLError:
 
 
 class CallAccounting(SchemaExtension):
-    """Reports what the operation cost upstream, in ``extensions.upstream`` (debug mode)."""
+    """Reports what the operation cost upstream, in ``extensions.upstream`` (debug mode).
+
+    - ``calls``: logical upstream calls the call budget admitted (each counts once,
+      however many times it was retried; a call refused by the budget does not count);
+    - ``attempts``: HTTP requests actually sent, retries included;
+    - ``limit``: the budget (``MAX_UPSTREAM_CALLS``);
+    - ``maxInFlight``: the most calls in flight at once (at most ``UPSTREAM_CONCURRENCY``).
+
+    Read from the operation's upstream session after execution, so the figures are
+    exact, not estimated; ``tests/schema/test_call_counts.py`` relies on them.
+    """
 
     def get_results(self) -> dict[str, Any]:
         session = getattr(self.execution_context.context, "session", None)
         if session is None:
             return {}
-        return {"upstream": {"calls": session.calls, "maxInFlight": session.max_in_flight}}
+        return {
+            "upstream": {
+                "calls": session.calls,
+                "attempts": session.attempts,
+                "limit": session.max_calls,
+                "maxInFlight": session.max_in_flight,
+            }
+        }

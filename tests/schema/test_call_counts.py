@@ -343,6 +343,8 @@ async def test_budget_exceeded_gives_typed_errors_and_partial_data(limited: Gate
     assert sorted(error["path"] for error in result.errors) == [["threads", 4], ["threads", 5]]
     assert result.upstream_calls == 4
     assert 1 < max_in_flight(result) <= 2
+    accounting = result.body["extensions"]["upstream"]
+    assert (accounting["attempts"], accounting["limit"]) == (4, 4)
 
 
 async def test_budget_exceeded_in_nested_fields(limited: Gateway) -> None:

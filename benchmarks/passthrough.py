@@ -1,0 +1,132 @@
+"""The yardstick: a minimal hand-written REST passthrough making the gateway's upstream calls.
+
+What a developer would write instead of the gateway for the benchmark's four
+screens: a FastAPI app, one ``httpx.AsyncClient`` (same pool limits as the
+gateway's), ``asyncio.gather`` where calls are independent, and a small JSON
+answer in the same camelCase shape as the GraphQL one. No validation, no
+error mapping, no retries: the cheapest honest code for the same calls.
+
+``PASSTHROUGH_UPSTREAM_URL`` is the upstream base URL ending in ``/v1``; served by
+``python -m uvicorn benchmarks.passthrough:app`` with the same uvicorn defaults
+as ``messages-gateway serve``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import JSONResponse
+
+HEADERS = {"OpenAI-Beta": "assistants=v2", "Authorization": "Bearer bench"}
+CONCURRENCY = 10  # the gateway's default upstream_concurrency
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=30)
+    async with httpx.AsyncClient(
+        base_url=os.environ["PASSTHROUGH_UPSTREAM_URL"], headers=HEADERS, limits=limits
+    ) as http:
+        app.state.http = http
+        yield
+
+
+app = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+
+
+def _time(seconds: int | None) -> str | None:
+    if seconds is None:
+        return None
+    return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
+
+
+def _message(raw: dict[str, Any]) -> dict[str, Any]:
+    parts = raw["content"]
+    return {
+        "id": raw["id"],
+        "role": raw["role"].upper(),
+        "createdAt": _time(raw["created_at"]),
+        "text": "\n".join(p["text"]["value"] for p in parts if p["type"] == "text"),
+    }
+
+
+async def _get(http: httpx.AsyncClient, url: str, **params: Any) -> dict[str, Any]:
+    response = await http.get(url, params=params or None)
+    response.raise_for_status()
+    body: dict[str, Any] = response.json()
+    return body
+
+
+@app.get("/chat/{thread_id}")
+async def chat(request: Request, thread_id: str) -> JSONResponse:
+    """The thread and its newest 20 messages, oldest first."""
+    http = request.app.state.http
+    thread, page = await asyncio.gather(
+        _get(http, f"/threads/{thread_id}"),
+        _get(http, f"/threads/{thread_id}/messages", limit=20, order="desc"),
+    )
+    messages = [_message(m) for m in reversed(page["data"])]
+    return JSONResponse(
+        {
+            "id": thread["id"],
+            "metadata": thread["metadata"],
+            "createdAt": _time(thread["created_at"]),
+            "messages": messages,
+            "hasPrevious": page["has_more"],
+        }
+    )
+
+
+@app.get("/sidebar")
+async def sidebar(request: Request, ids: str = Query()) -> JSONResponse:
+    """Each thread, with its newest message."""
+    http = request.app.state.http
+
+    async def entry(thread_id: str) -> dict[str, Any]:
+        thread = await _get(http, f"/threads/{thread_id}")
+        page = await _get(http, f"/threads/{thread_id}/messages", limit=1, order="desc")
+        return {
+            "id": thread["id"],
+            "metadata": thread["metadata"],
+            "last": [_message(m) for m in page["data"]],
+        }
+
+    return JSONResponse(await asyncio.gather(*(entry(i) for i in ids.split(","))))
+
+
+@app.get("/messages/{thread_id}")
+async def messages(request: Request, thread_id: str, ids: str = Query()) -> JSONResponse:
+    """Messages by id, at most ``CONCURRENCY`` calls in flight."""
+    http = request.app.state.http
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(message_id: str) -> dict[str, Any]:
+        async with gate:
+            return _message(await _get(http, f"/threads/{thread_id}/messages/{message_id}"))
+
+    return JSONResponse(await asyncio.gather(*(one(i) for i in ids.split(","))))
+
+
+@app.get("/page/{thread_id}")
+async def page(
+    request: Request, thread_id: str, limit: int = 50, after: str | None = None
+) -> JSONResponse:
+    """One page of a thread, oldest first, with its cursor."""
+    params: dict[str, Any] = {"limit": limit, "order": "asc"}
+    if after:
+        params["after"] = after
+    body = await _get(request.app.state.http, f"/threads/{thread_id}/messages", **params)
+    return JSONResponse(
+        {
+            "messages": [_message(m) for m in body["data"]],
+            "hasNext": body["has_more"],
+            "endCursor": body["last_id"],
+        }
+    )

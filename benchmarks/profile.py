@@ -1,0 +1,198 @@
+"""Profile one screen in-process: ``.venv/bin/python -m benchmarks.profile [--screen chat]``.
+
+The gateway app runs in this process, driven through ASGI directly (no HTTP
+server, no HTTP client on the caller's side), with its upstream answered by an
+``httpx.MockTransport`` serving canned JSON: what remains is the gateway's own
+work per operation (routing, parsing and validation caches, execution,
+resolvers, loaders, the upstream client, JSON) and none of the store's.
+
+Prints the CPU time per operation over ``--ops`` operations, then a pyinstrument
+profile of the same loop (``--no-profile`` to skip it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+from typing import Any
+
+import httpx
+
+from benchmarks.operations import CHAT, PAGE, SIDEBAR, aliases_query
+from gateway.app import create_app
+from gateway.config import Settings
+from gateway.upstream import CircuitBreaker, UpstreamClient
+
+THREAD = "thread_" + "t" * 24
+BASE = "http://upstream.bench/v1"
+
+
+def _thread(thread_id: str) -> dict[str, Any]:
+    return {
+        "id": thread_id,
+        "object": "thread",
+        "created_at": 1764118092,
+        "metadata": {"screen": "chat"},
+        "tool_resources": {},
+    }
+
+
+def _message(n: int, thread_id: str = THREAD) -> dict[str, Any]:
+    return {
+        "id": f"msg_{n:024d}",
+        "object": "thread.message",
+        "created_at": 1764118092 + n,
+        "thread_id": thread_id,
+        "status": "completed",
+        "incomplete_details": None,
+        "completed_at": 1764118092 + n,
+        "incomplete_at": None,
+        "role": "user" if n % 2 else "assistant",
+        "content": [{"type": "text", "text": {"value": f"message {n} " * 8, "annotations": []}}],
+        "assistant_id": None,
+        "run_id": None,
+        "attachments": [],
+        "metadata": {},
+    }
+
+
+def _handler(request: httpx.Request) -> httpx.Response:
+    """Canned answers for getThread, listMessages and getMessage."""
+    parts = request.url.path.split("/")  # ["", "v1", "threads", id, "messages", id]
+    thread_id = parts[3]
+    if len(parts) == 4:
+        body: dict[str, Any] = _thread(thread_id)
+    elif len(parts) == 5:
+        limit = int(request.url.params.get("limit", "20"))
+        data = [_message(n, thread_id) for n in range(limit)]
+        body = {
+            "object": "list",
+            "data": data,
+            "first_id": data[0]["id"],
+            "last_id": data[-1]["id"],
+            "has_more": True,
+        }
+    else:
+        body = _message(int(parts[5][4:]), thread_id)
+    return httpx.Response(
+        200, content=json.dumps(body).encode(), headers={"content-type": "application/json"}
+    )
+
+
+def _requests() -> dict[str, dict[str, Any]]:
+    ids = [f"thread_{n:024d}" for n in range(10)]
+    return {
+        "chat": {"query": CHAT, "variables": {"t": THREAD}},
+        "sidebar": {"query": SIDEBAR, "variables": {"ids": ids}},
+        "aliases": {
+            "query": aliases_query(30),
+            "variables": {"t": THREAD, **{f"m{n}": f"msg_{n:024d}" for n in range(30)}},
+        },
+        "pagination": {"query": PAGE, "variables": {"t": THREAD, "after": None}},
+    }
+
+
+class Driver:
+    """Calls the ASGI app like a server would, with one request body."""
+
+    def __init__(self, app: Any, payload: dict[str, Any]) -> None:
+        self.app = app
+        self.body = json.dumps(payload).encode()
+        self.scope = {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.4"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": "/graphql",
+            "raw_path": b"/graphql",
+            "query_string": b"",
+            "root_path": "",
+            "headers": [
+                (b"host", b"gateway.bench"),
+                (b"content-type", b"application/json"),
+                (b"authorization", b"Bearer bench"),
+                (b"content-length", str(len(self.body)).encode()),
+            ],
+            "client": ("127.0.0.1", 40000),
+            "server": ("127.0.0.1", 8000),
+        }
+
+    async def once(self) -> bytes:
+        sent = False
+        chunks: list[bytes] = []
+        status = 0
+
+        async def receive() -> dict[str, Any]:
+            nonlocal sent
+            if sent:
+                await asyncio.sleep(3600)
+            sent = True
+            return {"type": "http.request", "body": self.body, "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(dict(self.scope, state={}), receive, send)
+        body = b"".join(chunks)
+        if status != 200 or b'"errors"' in body:
+            raise RuntimeError(f"{status}: {body[:500]!r}")
+        return body
+
+
+async def main_async(screen: str, ops: int, profile: bool) -> None:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        upstream_url=BASE,
+        log_level="warning",
+        graphiql=False,
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        await app.state.upstream.aclose()
+        app.state.upstream = UpstreamClient(
+            httpx.AsyncClient(transport=httpx.MockTransport(_handler)),
+            base_url=BASE,
+            api_key=None,
+            requires_key=True,
+            max_retries=0,
+            retry_backoff=0.0,
+            read_timeout=30.0,
+            breaker=CircuitBreaker(5, 10.0),
+        )
+        driver = Driver(app, _requests()[screen])
+        for _ in range(50):
+            await driver.once()
+        started = time.process_time()
+        for _ in range(ops):
+            await driver.once()
+        cpu = time.process_time() - started
+        print(f"{screen}: {cpu / ops * 1e6:.0f} µs CPU per operation ({ops} operations)")
+        if profile:
+            from pyinstrument import Profiler
+
+            profiler = Profiler(interval=0.0002, async_mode="disabled")
+            profiler.start()
+            for _ in range(ops):
+                await driver.once()
+            profiler.stop()
+            profiler.print(unicode=True, color=False, show_all=False)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--screen", default="chat", choices=sorted(_requests()))
+    parser.add_argument("--ops", type=int, default=1000)
+    parser.add_argument("--no-profile", action="store_true")
+    args = parser.parse_args()
+    asyncio.run(main_async(args.screen, args.ops, not args.no_profile))
+
+
+if __name__ == "__main__":
+    main()
