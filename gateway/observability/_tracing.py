@@ -96,13 +96,7 @@ class Tracing:
         """Hook the client's pool: every upstream request carries its call span's traceparent."""
         if not self.enabled:
             return
-        # UpstreamClient has no public accessor for its pool yet; httpx's event hooks are
-        # public, and they run for every request the client sends, retries included.
-        http: httpx.AsyncClient = upstream._http
-        hooks = http.event_hooks
-        hooks["request"] = [*hooks.get("request", []), self._on_request]
-        hooks["response"] = [*hooks.get("response", []), self._on_response]
-        http.event_hooks = hooks
+        upstream.add_event_hooks(request=self._on_request, response=self._on_response)
 
     async def _on_request(self, request: httpx.Request) -> None:
         if not self._active():

@@ -162,6 +162,20 @@ class UpstreamClient:
     def breaker(self) -> CircuitBreaker:
         return self._breaker
 
+    def add_event_hooks(
+        self,
+        *,
+        request: Callable[[httpx.Request], Awaitable[None]] | None = None,
+        response: Callable[[httpx.Response], Awaitable[None]] | None = None,
+    ) -> None:
+        """Let instrumentation (tracing) see every request sent, retries included."""
+        hooks = self._http.event_hooks
+        if request is not None:
+            hooks["request"] = [*hooks.get("request", []), request]
+        if response is not None:
+            hooks["response"] = [*hooks.get("response", []), response]
+        self._http.event_hooks = hooks
+
     def session(
         self,
         *,
