@@ -16,9 +16,10 @@ concurrency cap). The rules, each asserted by ``tests/schema/test_call_counts.py
    a mutation returns, is remembered; a later ``message(threadId, id)`` for it
    costs nothing.
 3. **Same tick, too.** ``message(threadId, id)`` asked for while a page of the
-   same thread is pending (typically: sibling root fields of one query, which
-   all start together) waits for that page, and costs a call only if the page
-   did not list the message. The price, paid only in that mix and only on a
+   same thread is pending (sibling root fields of one query all start together,
+   and ``thread(id:)``/``threads(ids:)`` start their threads' pages at once, see
+   ``prefetch.py``) waits for that page, and costs a call only if the page did
+   not list the message. The price, paid only in that mix and only on a
    miss: the message arrives one upstream round trip later. A message whose
    thread has no page pending is fetched at once.
 4. **Writes keep the caches true.** A mutation replaces the cached object with
@@ -37,6 +38,7 @@ from typing import TypeVar
 from strawberry.dataloader import DataLoader
 
 from gateway.schema.arguments import PageKey
+from gateway.schema.prefetch import PageArguments, page_keys
 from gateway.upstream import (
     DeletedObject,
     JSONObject,
@@ -69,6 +71,13 @@ def _forget(loader: DataLoader[K, V], key: K) -> None:
     """Drop ``key`` from a loader's cache (strawberry's ``clear`` fails on a missing key)."""
     if loader.cache_map.get(key) is not None:
         loader.clear(key)
+
+
+def _retrieved(future: asyncio.Future[MessageList]) -> None:
+    """Mark a prefetched page's failure as seen: its field may never run (its thread
+    was not found), and asyncio would log an exception nobody retrieved."""
+    if not future.cancelled():
+        future.exception()
 
 
 class PageLoader(DataLoader[PageKey, MessageList]):
@@ -145,6 +154,11 @@ class Loaders:
         for message in page["data"]:
             self.prime_message(message)
         return page
+
+    def prefetch_pages(self, thread_id: str, pages: list[PageArguments]) -> None:
+        """Ask for the pages a thread's ``messages`` fields will want, now (prefetch.py)."""
+        for key in page_keys(thread_id, pages):
+            self.pages.load(key).add_done_callback(_retrieved)
 
     # --- writes: the upstream call, then the caches made true again ------------
 

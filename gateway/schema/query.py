@@ -11,6 +11,7 @@ from gateway.schema.arguments import check_id, page_request
 from gateway.schema.context import Info
 from gateway.schema.enums import SortOrder
 from gateway.schema.errors import ErrorCode, GatewayError
+from gateway.schema.prefetch import selected_pages
 from gateway.schema.types import Message, MessageConnection, Thread, load_connection
 from gateway.upstream import NotFoundError, ThreadObject
 
@@ -21,8 +22,11 @@ __all__ = ["Query"]
 class Query:
     @strawberry.field
     async def thread(self, info: Info, id: ID) -> Thread | None:
-        thread = await info.context.loaders.threads.load(check_id(id, "id"))
-        return Thread.from_wire(thread)
+        thread_id = check_id(id, "id")
+        loaders = info.context.loaders
+        pending = loaders.threads.load(thread_id)
+        loaders.prefetch_pages(thread_id, selected_pages(info._raw_info))
+        return Thread.from_wire(await pending)
 
     @strawberry.field
     def threads(self, info: Info, ids: list[ID]) -> list[Thread | None]:
@@ -38,8 +42,13 @@ class Query:
             check_id(thread_id, "ids")
         # Each entry resolves (and fails) on its own: graphql-core awaits list items,
         # so one failed id gives an error at its index, not a null list.
-        loader = info.context.loaders.threads
-        return [_thread_or_none(loader.load(thread_id)) for thread_id in ids]  # type: ignore[misc]
+        loaders = info.context.loaders
+        pages = selected_pages(info._raw_info)
+        entries = []
+        for thread_id in ids:
+            entries.append(_thread_or_none(loaders.threads.load(thread_id)))
+            loaders.prefetch_pages(thread_id, pages)
+        return entries  # type: ignore[return-value]
 
     @strawberry.field
     async def message(self, info: Info, thread_id: ID, id: ID) -> Message | None:

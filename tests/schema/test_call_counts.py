@@ -94,7 +94,73 @@ async def test_chat_screen_is_two_calls(gateway: Gateway, thread_id: str) -> Non
     )
     edges = result.data["thread"]["messages"]["edges"]
     assert [edge["node"]["text"] for edge in edges] == [f"m{n}" for n in range(5, 25)]
-    assert result.upstream_calls == 2  # the thread, then the page; Message.thread is cached
+    assert result.upstream_calls == 2  # the thread and the page; Message.thread is cached
+    assert max_in_flight(result) == 2  # the page did not wait for the thread (prefetch.py)
+
+
+async def test_pages_under_fragments_and_variables_are_prefetched(
+    gateway: Gateway, thread_id: str
+) -> None:
+    result = await run(
+        gateway,
+        """query($t: ID!, $n: Int!, $o: SortOrder!) {
+             thread(id: $t) { ...Recent ... on Thread { older: messages(first: $n, order: $o) {
+               nodes { text } } } }
+             page: messages(threadId: $t, first: 2) { nodes { text } } }
+           fragment Recent on Thread { messages(first: 2) { nodes { text } } }""",
+        t=thread_id,
+        n=3,
+        o="ASC",
+    )
+    assert result.data["thread"]["messages"] == result.data["page"]
+    assert [node["text"] for node in result.data["thread"]["older"]["nodes"]] == [
+        "m0",
+        "m1",
+        "m2",
+    ]
+    assert result.upstream_calls == 3  # the thread and two pages, all at once
+    assert max_in_flight(result) == 3
+
+
+async def test_a_page_under_a_directive_is_not_prefetched(gateway: Gateway, thread_id: str) -> None:
+    result = await run(
+        gateway,
+        """query($t: ID!, $show: Boolean!) { thread(id: $t) { id
+             messages(first: 2) @include(if: $show) { nodes { id } } } }""",
+        t=thread_id,
+        show=False,
+    )
+    assert result.data["thread"] == {"id": thread_id}
+    assert result.upstream_calls == 1
+
+
+async def test_a_missing_thread_costs_its_prefetched_page_too(gateway: Gateway) -> None:
+    result = await gateway.graphql.execute(
+        """query($t: ID!) { thread(id: $t) { id messages { nodes { id } } } }""",
+        {"t": MISSING_THREAD},
+    )
+    assert result.data == {"thread": None}
+    assert result.codes == ["NOT_FOUND"]
+    assert result.upstream_calls == 2  # the price of not waiting for the thread
+
+
+async def test_message_listed_by_the_page_of_a_sibling_thread_field_costs_nothing(
+    gateway: Gateway, thread_id: str
+) -> None:
+    newest = await run(
+        gateway, "query($t: ID!) { messages(threadId: $t, first: 1) { nodes { id } } }", t=thread_id
+    )
+    message_id = newest.data["messages"]["nodes"][0]["id"]
+    result = await run(
+        gateway,
+        """query($t: ID!, $m: ID!) {
+             message(threadId: $t, id: $m) { text }
+             thread(id: $t) { messages(last: 20, order: ASC) { nodes { id } } } }""",
+        t=thread_id,
+        m=message_id,
+    )
+    assert result.data["message"]["text"] == "m24"
+    assert result.upstream_calls == 2  # the thread and its page
 
 
 async def test_message_listed_by_a_sibling_page_costs_nothing(
