@@ -6,8 +6,11 @@ server, no HTTP client on the caller's side), with its upstream answered by an
 work per operation (routing, parsing and validation caches, execution,
 resolvers, loaders, the upstream client, JSON) and none of the store's.
 
-Prints the CPU time per operation over ``--ops`` operations, then a pyinstrument
-profile of the same loop (``--no-profile`` to skip it).
+Prints the CPU time per operation over ``--ops`` operations; with ``--compare``,
+the same for the hand-written passthrough (``benchmarks.passthrough``) driven the
+same way against the same mock, and the ratio (one process, no sockets: the
+least noisy ratio this machine gives); then a pyinstrument profile of the
+gateway loop (``--no-profile`` to skip it).
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import argparse
 import asyncio
 import json
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -95,27 +100,30 @@ def _requests() -> dict[str, dict[str, Any]]:
 
 
 class Driver:
-    """Calls the ASGI app like a server would, with one request body."""
+    """Calls an ASGI app like a server would: one request, answered in full."""
 
-    def __init__(self, app: Any, payload: dict[str, Any]) -> None:
+    def __init__(self, app: Any, method: str, target: str, payload: Any = None) -> None:
         self.app = app
-        self.body = json.dumps(payload).encode()
+        self.body = json.dumps(payload).encode() if payload is not None else b""
+        path, _, query = target.partition("?")
+        headers = [
+            (b"host", b"gateway.bench"),
+            (b"authorization", b"Bearer bench"),
+            (b"content-length", str(len(self.body)).encode()),
+        ]
+        if payload is not None:
+            headers.append((b"content-type", b"application/json"))
         self.scope = {
             "type": "http",
             "asgi": {"version": "3.0", "spec_version": "2.4"},
             "http_version": "1.1",
-            "method": "POST",
+            "method": method,
             "scheme": "http",
-            "path": "/graphql",
-            "raw_path": b"/graphql",
-            "query_string": b"",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": query.encode(),
             "root_path": "",
-            "headers": [
-                (b"host", b"gateway.bench"),
-                (b"content-type", b"application/json"),
-                (b"authorization", b"Bearer bench"),
-                (b"content-length", str(len(self.body)).encode()),
-            ],
+            "headers": headers,
             "client": ("127.0.0.1", 40000),
             "server": ("127.0.0.1", 8000),
         }
@@ -146,7 +154,47 @@ class Driver:
         return body
 
 
-async def main_async(screen: str, ops: int, profile: bool) -> None:
+def _mock_http(base_url: str = "") -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=base_url, transport=httpx.MockTransport(_handler))
+
+
+def _passthrough_targets() -> dict[str, str]:
+    ids = ",".join(f"thread_{n:024d}" for n in range(10))
+    messages = ",".join(f"msg_{n:024d}" for n in range(30))
+    return {
+        "chat": f"/chat/{THREAD}",
+        "sidebar": f"/sidebar?ids={ids}",
+        "aliases": f"/messages/{THREAD}?ids={messages}",
+        "pagination": f"/page/{THREAD}?limit=50",
+    }
+
+
+async def _cpu_per_op(driver: Driver, ops: int) -> float:
+    for _ in range(50):
+        await driver.once()
+    started = time.process_time()
+    for _ in range(ops):
+        await driver.once()
+    return (time.process_time() - started) / ops
+
+
+async def passthrough_cpu(screen: str, ops: int) -> float:
+    """CPU seconds per screen of the hand-written passthrough, in-process, same mock upstream."""
+    import os
+
+    os.environ.setdefault("PASSTHROUGH_UPSTREAM_URL", BASE)
+    from benchmarks.passthrough import app
+
+    async with app.router.lifespan_context(app):
+        await app.state.http.aclose()
+        app.state.http = _mock_http(BASE)
+        app.state.http.headers.update({"OpenAI-Beta": "assistants=v2"})
+        return await _cpu_per_op(Driver(app, "GET", _passthrough_targets()[screen]), ops)
+
+
+@asynccontextmanager
+async def gateway_app() -> AsyncIterator[Any]:
+    """The gateway app in remote mode, its upstream client swapped for the mock."""
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         upstream_url=BASE,
@@ -157,7 +205,7 @@ async def main_async(screen: str, ops: int, profile: bool) -> None:
     async with app.router.lifespan_context(app):
         await app.state.upstream.aclose()
         app.state.upstream = UpstreamClient(
-            httpx.AsyncClient(transport=httpx.MockTransport(_handler)),
+            _mock_http(),
             base_url=BASE,
             api_key=None,
             requires_key=True,
@@ -166,23 +214,27 @@ async def main_async(screen: str, ops: int, profile: bool) -> None:
             read_timeout=30.0,
             breaker=CircuitBreaker(5, 10.0),
         )
-        driver = Driver(app, _requests()[screen])
-        for _ in range(50):
-            await driver.once()
-        started = time.process_time()
+        yield app
+
+
+async def gateway_cpu(screen: str, ops: int) -> float:
+    """CPU seconds per screen of the gateway, in-process."""
+    async with gateway_app() as app:
+        return await _cpu_per_op(Driver(app, "POST", "/graphql", _requests()[screen]), ops)
+
+
+async def profile_gateway(screen: str, ops: int) -> None:
+    from pyinstrument import Profiler
+
+    async with gateway_app() as app:
+        driver = Driver(app, "POST", "/graphql", _requests()[screen])
+        await _cpu_per_op(driver, 50)
+        profiler = Profiler(interval=0.0002, async_mode="disabled")
+        profiler.start()
         for _ in range(ops):
             await driver.once()
-        cpu = time.process_time() - started
-        print(f"{screen}: {cpu / ops * 1e6:.0f} µs CPU per operation ({ops} operations)")
-        if profile:
-            from pyinstrument import Profiler
-
-            profiler = Profiler(interval=0.0002, async_mode="disabled")
-            profiler.start()
-            for _ in range(ops):
-                await driver.once()
-            profiler.stop()
-            profiler.print(unicode=True, color=False, show_all=False)
+        profiler.stop()
+        profiler.print(unicode=True, color=False, show_all=False)
 
 
 def main() -> None:
@@ -190,8 +242,22 @@ def main() -> None:
     parser.add_argument("--screen", default="chat", choices=sorted(_requests()))
     parser.add_argument("--ops", type=int, default=1000)
     parser.add_argument("--no-profile", action="store_true")
+    parser.add_argument(
+        "--compare", action="store_true", help="also run the passthrough in-process, same upstream"
+    )
     args = parser.parse_args()
-    asyncio.run(main_async(args.screen, args.ops, not args.no_profile))
+    gateway = asyncio.run(gateway_cpu(args.screen, args.ops))
+    print(
+        f"{args.screen}: gateway {gateway * 1e6:.0f} µs CPU per operation ({args.ops} operations)"
+    )
+    if args.compare:
+        passthrough = asyncio.run(passthrough_cpu(args.screen, args.ops))
+        print(
+            f"{args.screen}: passthrough {passthrough * 1e6:.0f} µs CPU per operation; "
+            f"gateway / passthrough = {gateway / passthrough:.2f}"
+        )
+    if not args.no_profile:
+        asyncio.run(profile_gateway(args.screen, args.ops))
 
 
 if __name__ == "__main__":
