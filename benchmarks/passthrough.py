@@ -2,9 +2,10 @@
 
 What a developer would write instead of the gateway for the benchmark's four
 screens: a FastAPI app, one ``httpx.AsyncClient`` (same pool limits as the
-gateway's), ``asyncio.gather`` where calls are independent, and a small JSON
-answer in the same camelCase shape as the GraphQL one. No validation, no
-error mapping, no retries: the cheapest honest code for the same calls.
+gateway's), ``asyncio.gather`` where calls are independent (at most 10 in
+flight, like the gateway), and the very JSON the GraphQL query's ``data`` holds
+(the harness checks they are equal). No validation, no error mapping, no
+retries: the cheapest honest code for the same calls and the same answer.
 
 ``PASSTHROUGH_UPSTREAM_URL`` is the upstream base URL ending in ``/v1``; served by
 ``python -m uvicorn benchmarks.passthrough:app`` with the same uvicorn defaults
@@ -44,7 +45,7 @@ app = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
 def _time(seconds: int | None) -> str | None:
     if seconds is None:
         return None
-    return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _message(raw: dict[str, Any]) -> dict[str, Any]:
@@ -55,6 +56,16 @@ def _message(raw: dict[str, Any]) -> dict[str, Any]:
         "createdAt": _time(raw["created_at"]),
         "text": "\n".join(p["text"]["value"] for p in parts if p["type"] == "text"),
     }
+
+
+def _chat_message(raw: dict[str, Any]) -> dict[str, Any]:
+    content = [
+        {"__typename": "TextContent", "value": p["text"]["value"]}
+        if p["type"] == "text"
+        else {"__typename": "UnknownContent"}
+        for p in raw["content"]
+    ]
+    return {**_message(raw), "content": content}
 
 
 async def _get(http: httpx.AsyncClient, url: str, **params: Any) -> dict[str, Any]:
@@ -72,14 +83,21 @@ async def chat(request: Request, thread_id: str) -> JSONResponse:
         _get(http, f"/threads/{thread_id}"),
         _get(http, f"/threads/{thread_id}/messages", limit=20, order="desc"),
     )
-    messages = [_message(m) for m in reversed(page["data"])]
+    edges = [{"cursor": m["id"], "node": _chat_message(m)} for m in reversed(page["data"])]
     return JSONResponse(
         {
-            "id": thread["id"],
-            "metadata": thread["metadata"],
-            "createdAt": _time(thread["created_at"]),
-            "messages": messages,
-            "hasPrevious": page["has_more"],
+            "thread": {
+                "id": thread["id"],
+                "metadata": thread["metadata"],
+                "createdAt": _time(thread["created_at"]),
+                "messages": {
+                    "edges": edges,
+                    "pageInfo": {
+                        "hasPreviousPage": page["has_more"],
+                        "startCursor": edges[0]["cursor"] if edges else None,
+                    },
+                },
+            }
         }
     )
 
@@ -90,15 +108,23 @@ async def sidebar(request: Request, ids: str = Query()) -> JSONResponse:
     http = request.app.state.http
 
     async def entry(thread_id: str) -> dict[str, Any]:
-        thread = await _get(http, f"/threads/{thread_id}")
-        page = await _get(http, f"/threads/{thread_id}/messages", limit=1, order="desc")
+        thread, page = await asyncio.gather(
+            _get(http, f"/threads/{thread_id}"),
+            _get(http, f"/threads/{thread_id}/messages", limit=1, order="desc"),
+        )
         return {
             "id": thread["id"],
             "metadata": thread["metadata"],
-            "last": [_message(m) for m in page["data"]],
+            "messages": {"nodes": [_message(m) for m in page["data"]]},
         }
 
-    return JSONResponse(await asyncio.gather(*(entry(i) for i in ids.split(","))))
+    gate = asyncio.Semaphore(CONCURRENCY // 2)  # two calls per entry: CONCURRENCY in flight
+
+    async def gated(thread_id: str) -> dict[str, Any]:
+        async with gate:
+            return await entry(thread_id)
+
+    return JSONResponse({"threads": await asyncio.gather(*map(gated, ids.split(",")))})
 
 
 @app.get("/messages/{thread_id}")
@@ -111,7 +137,8 @@ async def messages(request: Request, thread_id: str, ids: str = Query()) -> JSON
         async with gate:
             return _message(await _get(http, f"/threads/{thread_id}/messages/{message_id}"))
 
-    return JSONResponse(await asyncio.gather(*(one(i) for i in ids.split(","))))
+    found = await asyncio.gather(*(one(i) for i in ids.split(",")))
+    return JSONResponse({f"m{n}": message for n, message in enumerate(found)})
 
 
 @app.get("/page/{thread_id}")
@@ -123,10 +150,15 @@ async def page(
     if after:
         params["after"] = after
     body = await _get(request.app.state.http, f"/threads/{thread_id}/messages", **params)
+    edges = [{"cursor": m["id"], "node": _message(m)} for m in body["data"]]
     return JSONResponse(
         {
-            "messages": [_message(m) for m in body["data"]],
-            "hasNext": body["has_more"],
-            "endCursor": body["last_id"],
+            "messages": {
+                "edges": edges,
+                "pageInfo": {
+                    "hasNextPage": body["has_more"],
+                    "endCursor": edges[-1]["cursor"] if edges else None,
+                },
+            }
         }
     )

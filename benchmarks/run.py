@@ -226,6 +226,15 @@ def run_screen(http: httpx.Client, screen: Screen, graphql: bool) -> None:
         send(http, request, graphql)
 
 
+def same_answers(clients: dict[bool, httpx.Client], screen: Screen) -> bool:
+    """Whether the passthrough answers each request with the GraphQL response's ``data``."""
+    for request in screen.requests:
+        data = clients[True].post("/graphql", json=request.graphql).json()["data"]
+        if clients[False].get(request.rest).json() != data:
+            return False
+    return True
+
+
 def upstream_calls(control: httpx.Client) -> int:
     calls: int = control.get("/_bench/stats").json()["calls"]
     return calls
@@ -369,9 +378,9 @@ def report(results: dict[str, Any]) -> str:
     add(f"injected upstream latency: {latency:g} ms\n")
     add(
         "| screen | calls | minimum | critical path (ms) | gateway wall p50 (ms) | wall / path | "
-        "target 1.2x path + 10 ms | passthrough wall p50 (ms) |"
+        "target 1.2x path + 10 ms | passthrough wall p50 (ms) | same answer |"
     )
-    add("|---|---|---|---|---|---|---|---|")
+    add("|---|---|---|---|---|---|---|---|---|")
     for name, row in results["screens"].items():
         path = row["depth"] * latency
         wall = row["gateway_wall"]["wall_p50_ms"]
@@ -381,7 +390,7 @@ def report(results: dict[str, Any]) -> str:
             f"| {name} | {','.join(map(str, row['gateway_wall']['calls']))} | "
             f"{row['minimum_calls']} | {path:.0f} ({row['depth']} x {latency:g}) | {wall:.1f} | "
             f"{wall / path if path else float('nan'):.2f} | {target:.0f}: {verdict} | "
-            f"{row['passthrough_wall']['wall_p50_ms']:.1f} |"
+            f"{row['passthrough_wall']['wall_p50_ms']:.1f} | {row['same_answer']} |"
         )
     add("\nCPU per screen (server process, zero latency, sequential requests):\n")
     add("| screen | gateway CPU (ms) | passthrough CPU (ms) | ratio, median (rounds) |")
@@ -444,6 +453,7 @@ def main(argv: list[str] | None = None) -> int:
                 progress(f"wall: {screen.name}")
                 results["screens"][screen.name] = {
                     "what": screen.what,
+                    "same_answer": same_answers(clients, screen),
                     "minimum_calls": screen.minimum_calls,
                     "depth": screen.depth,
                     "gateway_wall": measure_wall(clients[True], control, screen, True, args.runs),
