@@ -393,13 +393,17 @@ def report(results: dict[str, Any]) -> str:
             f"{row['passthrough_wall']['wall_p50_ms']:.1f} | {row['same_answer']} |"
         )
     add("\nCPU per screen (server process, zero latency, sequential requests):\n")
-    add("| screen | gateway CPU (ms) | passthrough CPU (ms) | ratio, median (rounds) |")
-    add("|---|---|---|---|")
+    add(
+        "| screen | gateway CPU (ms) | passthrough CPU (ms) | ratio, median (rounds) | "
+        "gateway wall at 0 ms (ms) | passthrough wall at 0 ms (ms) |"
+    )
+    add("|---|---|---|---|---|---|")
     for name, row in results["screens"].items():
         ratios = ", ".join(f"{g / p:.2f}" for g, p in row["cpu_rounds"])
         add(
             f"| {name} | {row['gateway_cpu_ms']:.2f} | {row['passthrough_cpu_ms']:.2f} | "
-            f"{row['cpu_ratio']:.2f} ({ratios}) |"
+            f"{row['cpu_ratio']:.2f} ({ratios}) | {row['gateway_wall0_ms']:.1f} | "
+            f"{row['passthrough_wall0_ms']:.1f} |"
         )
     if results.get("load"):
         add("\nLoad (chat screen, wrk):\n")
@@ -468,14 +472,18 @@ def main(argv: list[str] | None = None) -> int:
                 # Alternate gateway and passthrough chunks, so that drift in the
                 # machine's speed hits both; the ratio is taken per round.
                 rounds = []
+                walls = []
                 for _ in range(args.cpu_rounds):
                     g = measure_cpu(clients[True], gateway, screen, True, args.cpu_seconds)
                     p = measure_cpu(clients[False], passthrough, screen, False, args.cpu_seconds)
                     rounds.append((g["cpu_ms_per_screen"], p["cpu_ms_per_screen"]))
+                    walls.append((g["wall_ms_per_screen"], p["wall_ms_per_screen"]))
                 row["cpu_rounds"] = rounds
                 row["gateway_cpu_ms"] = statistics.median(g for g, _ in rounds)
                 row["passthrough_cpu_ms"] = statistics.median(p for _, p in rounds)
                 row["cpu_ratio"] = statistics.median(g / p for g, p in rounds)
+                row["gateway_wall0_ms"] = statistics.median(g for g, _ in walls)
+                row["passthrough_wall0_ms"] = statistics.median(p for _, p in walls)
             chat = screens(fixture)[0].requests[0]
             results["load"] = []
             for latency in (args.latency_ms, 0.0):
