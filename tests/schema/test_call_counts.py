@@ -370,6 +370,33 @@ async def test_a_write_forgets_the_pages_of_its_thread_only(gateway: Gateway) ->
     assert result.upstream_calls == 9
 
 
+async def test_a_failed_write_forgets_the_pages_of_its_thread_too(
+    gateway: Gateway, thread_id: str
+) -> None:
+    page = "messages(first: 2) { nodes { text } }"
+    result = await run(
+        gateway,
+        f"""mutation($t: ID!, $gone: ID!) {{
+             one: createMessage(input: {{threadId: $t, text: "x"}}) {{
+               message {{ thread {{ {page} }} }} }}
+             bad: updateMessage(input: {{threadId: $t, id: $gone, metadata: {{}}}}) {{
+               userErrors {{ code }} }}
+             two: updateThread(input: {{id: $t, metadata: {{v: "1"}}}}) {{ thread {{ {page} }} }}
+           }}""",
+        t=thread_id,
+        gone=MISSING_MESSAGE,
+    )
+    assert result.data["bad"]["userErrors"] == [{"code": "NOT_FOUND"}]
+    assert (
+        result.data["two"]["thread"]["messages"]
+        == result.data["one"]["message"]["thread"]["messages"]
+    )
+    # one: create, thread, page; bad: modify (404); two: modify, and the page again,
+    # since a failed write may still have changed the thread (updateThread alone
+    # would have left the page cached).
+    assert result.upstream_calls == 6
+
+
 async def test_deleted_message_is_not_served_from_the_cache(gateway: Gateway) -> None:
     thread = await new_thread(gateway)
     message_id = await new_message(gateway, thread, "bye")
