@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
+import respx
 
 from tests.conftest import Gateway, SettingsFactory, start_gateway
 from tests.graphql_client import GraphQLResponse
+from tests.schema.wire import MESSAGE_ID, THREAD_ID, list_json, message_json, thread_json
 
 MISSING_THREAD = "thread_" + "z" * 24
 MISSING_MESSAGE = "msg_" + "z" * 24
@@ -471,3 +474,37 @@ async def test_budget_exceeded_in_a_mutation_keeps_earlier_results(limited: Gate
     assert result.errors[0]["path"] == ["e"]
     assert result.upstream_calls == 4
     assert result.data is None  # every payload is non-null: GraphQL nulls the whole result
+
+
+async def test_accounting_matches_the_requests_the_upstream_saw(
+    make_settings: SettingsFactory,
+) -> None:
+    """``calls`` and ``attempts`` checked against an independent count: a mocked upstream."""
+    base = "http://upstream.test/v1"
+    other = "thread_" + "b" * 24
+    settings = make_settings(upstream_url=base, max_retries=1, retry_backoff=0.0)
+    with respx.mock(base_url=base, assert_all_called=False) as upstream:
+        upstream.get(f"/threads/{THREAD_ID}").respond(json=thread_json())
+        flaky = upstream.get(f"/threads/{other}")
+        flaky.side_effect = [httpx.Response(503), httpx.Response(200, json=thread_json(other))]
+        upstream.get(f"/threads/{THREAD_ID}/messages").respond(
+            json=list_json([message_json(text="hi")])
+        )
+        upstream.get(f"/threads/{THREAD_ID}/messages/{MESSAGE_ID}").respond(json=message_json())
+        async for gateway in start_gateway(settings):
+            result = await gateway.graphql.execute(
+                """query($t: ID!, $o: ID!, $m: ID!) {
+                     a: thread(id: $t) { id messages { nodes { id thread { id } } } }
+                     b: thread(id: $o) { id }
+                     again: threads(ids: [$t, $o, $t]) { id }
+                     m: message(threadId: $t, id: $m) { text } }""",
+                {"t": THREAD_ID, "o": other, "m": MESSAGE_ID},
+                headers={"Authorization": "Bearer caller"},
+            )
+        requests_seen = len(upstream.calls)
+    assert not result.errors, result.errors
+    accounting = result.body["extensions"]["upstream"]
+    # Two threads and one page; the message came with the page. The flaky thread was
+    # retried once: one call, two requests.
+    assert accounting["calls"] == 3
+    assert accounting["attempts"] == requests_seen == 4
