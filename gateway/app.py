@@ -19,6 +19,7 @@ from gateway.auth import (
     Authenticator,
     OwnedSession,
     UnauthenticatedError,
+    bearer_token,
     executes_graphql,
     unauthenticated_response,
 )
@@ -36,15 +37,6 @@ from gateway.upstream import UpstreamClient
 __all__ = ["create_app"]
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
-
-
-def bearer_token(authorization: str | None) -> str | None:
-    """The token of an ``Authorization: Bearer <token>`` header, if there is one."""
-    if not authorization:
-        return None
-    scheme, _, token = authorization.partition(" ")
-    token = token.strip()
-    return token if scheme.lower() == "bearer" and token else None
 
 
 def request_id_of(request: Request) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ import pytest
 from gateway.app import create_app
 from gateway.config import Settings
 from tests.graphql_client import GraphQLClient
+from tests.resilience.stub import FaultStub
 
 SettingsFactory = Callable[..., Settings]
 
@@ -49,3 +50,13 @@ async def gateway(make_settings: SettingsFactory) -> AsyncIterator[Gateway]:
     """The gateway on its embedded store (a fresh SQLite file per test)."""
     async for running in start_gateway(make_settings()):
         yield running
+
+
+@pytest.fixture
+def stub() -> Iterator[FaultStub]:
+    """A real loopback upstream whose answers (and faults) each test scripts."""
+    server = FaultStub().start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -6,7 +6,6 @@ so queries get a typed error and mutations can turn it into a ``UserError``.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Literal, NamedTuple, TypeVar
 
@@ -14,6 +13,7 @@ from strawberry import UNSET
 
 from gateway.schema.enums import SortOrder
 from gateway.schema.errors import ErrorCode, GatewayError
+from gateway.upstream import ID_PATTERN
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
@@ -26,12 +26,11 @@ __all__ = [
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
-_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def check_id(value: str, argument: str) -> str:
     """``value`` if it is a well-formed upstream id, else a ``BAD_USER_INPUT`` error."""
-    if _ID.fullmatch(value) is None:
+    if ID_PATTERN.fullmatch(value) is None:
         shown = value if len(value) <= 70 else value[:64] + "..."
         raise GatewayError(
             f"Invalid {argument}: {shown!r} is not an id "

@@ -12,7 +12,7 @@ import hmac
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import jwt
@@ -44,15 +44,6 @@ def rsa_keys() -> tuple[Any, str]:
         .decode()
     )
     return private, public_pem
-
-
-@pytest.fixture
-def stub() -> Iterator[FaultStub]:
-    server = FaultStub().start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def claims(**overrides: Any) -> dict[str, Any]:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import openai
@@ -13,12 +11,9 @@ import pytest
 from tests.store.server import ServerProcess
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    workdir = tmp_path_factory.mktemp("e2e-graphql")
-    server = ServerProcess(workdir / "data" / "messages.sqlite3", workdir)
-    yield server
-    server.stop()
+@pytest.fixture
+def served(gateway_server: ServerProcess) -> ServerProcess:
+    return gateway_server
 
 
 def test_graphql_over_http_sees_what_the_sdk_wrote(served: ServerProcess) -> None:
@@ -96,5 +91,5 @@ def test_mutations_are_refused_over_get(served: ServerProcess) -> None:
     assert response.status_code in (400, 405)
 
 
-def test_server_log_has_no_traceback(served: ServerProcess, tmp_path: Path) -> None:
+def test_server_log_has_no_traceback(served: ServerProcess) -> None:
     assert "Traceback" not in served.log

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -37,15 +37,6 @@ MUTATION = (
 BOUND = 10.0  # seconds: generous, only proves nothing hangs
 
 RETRIES = 2
-
-
-@pytest.fixture
-def stub() -> Iterator[FaultStub]:
-    server = FaultStub().start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def fault_settings(make_settings: SettingsFactory, url: str, **overrides: Any) -> Any:

@@ -8,7 +8,7 @@ upstream call" is checked, not assumed.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -20,15 +20,6 @@ from tests.resilience.stub import FaultStub
 from tests.schema.wire import THREAD_ID
 
 AUTH = {"Authorization": "Bearer caller-token-for-the-stub"}
-
-
-@pytest.fixture
-def stub() -> Iterator[FaultStub]:
-    server = FaultStub().start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
