@@ -130,13 +130,17 @@ class Driver:
 
     async def once(self) -> bytes:
         sent = False
+        finished = asyncio.Event()
         chunks: list[bytes] = []
         status = 0
 
         async def receive() -> dict[str, Any]:
+            # Like a server: the body once, then (for anyone listening for a
+            # disconnect) nothing until the response is complete.
             nonlocal sent
             if sent:
-                await asyncio.sleep(3600)
+                await finished.wait()
+                return {"type": "http.disconnect"}
             sent = True
             return {"type": "http.request", "body": self.body, "more_body": False}
 
@@ -146,6 +150,8 @@ class Driver:
                 status = message["status"]
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    finished.set()
 
         await self.app(dict(self.scope, state={}), receive, send)
         body = b"".join(chunks)
@@ -229,7 +235,7 @@ async def profile_gateway(screen: str, ops: int) -> None:
     async with gateway_app() as app:
         driver = Driver(app, "POST", "/graphql", _requests()[screen])
         await _cpu_per_op(driver, 50)
-        profiler = Profiler(interval=0.0002, async_mode="disabled")
+        profiler = Profiler(interval=0.001, async_mode="disabled")
         profiler.start()
         for _ in range(ops):
             await driver.once()
