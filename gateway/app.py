@@ -99,7 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             session = OwnedSession(
                 session, subject=principal.subject, key=settings.owner_metadata_key
             )
-        return Context(settings, session, request_id)
+        return Context(settings, session, request_id, observability.metrics.observe_batch)
 
     graphql = GatewayGraphQLRouter(
         build_schema(settings),

@@ -16,7 +16,6 @@ span), and ``attach`` in the lifespan (breaker state, trace propagation).
 """
 
 from gateway.observability._extension import OperationObserver
-from gateway.observability._loaders import instrument_loaders
 from gateway.observability._metrics import GatewayMetrics
 from gateway.observability._observability import Observability
 from gateway.observability._readiness import PROBE_THREAD_ID, Readiness, check_readiness
@@ -31,5 +30,4 @@ __all__ = [
     "Readiness",
     "Tracing",
     "check_readiness",
-    "instrument_loaders",
 ]

@@ -72,9 +72,6 @@ class OperationObserver(SchemaExtension):
         if observability is None:
             yield
             return
-        loaders = getattr(execution_context.context, "loaders", None)
-        if loaders is not None:
-            observability.instrument(loaders)
         span = observability.tracing.start_operation()
         started = time.perf_counter()
         outcome = "INTERNAL_SERVER_ERROR"

@@ -8,7 +8,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from gateway.config import Settings
-from gateway.observability._loaders import instrument_loaders
 from gateway.observability._metrics import GatewayMetrics
 from gateway.observability._readiness import check_readiness
 from gateway.observability._tracing import Tracing
@@ -21,7 +20,7 @@ class Observability:
     """Built by ``create_app``; ``install`` adds /metrics and /readyz, ``attach`` the client.
 
     Hooks: ``observe_upstream_call`` is the upstream sessions' observer;
-    ``instrument`` wraps a request's loaders (``OperationObserver`` calls it).
+    ``metrics.observe_batch`` the loaders' (``create_app`` passes both per request).
     """
 
     def __init__(
@@ -53,11 +52,6 @@ class Observability:
     def observe_upstream_call(self, record: CallRecord) -> None:
         self.metrics.observe_upstream_call(record)
         self.tracing.end_upstream_call(record)
-
-    def instrument(self, loaders: object) -> None:
-        instrument_loaders(loaders, self.metrics.observe_batch)
-
-    # --- routes -----------------------------------------------------------------------
 
     def install(self, app: FastAPI) -> None:
         """Add ``/metrics`` and ``/readyz``, and make this the app's (``app.state``)."""

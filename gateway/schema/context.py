@@ -6,7 +6,7 @@ from strawberry.fastapi import BaseContext
 from strawberry.types import Info as StrawberryInfo
 
 from gateway.config import Settings
-from gateway.schema.loaders import Loaders
+from gateway.schema.loaders import BatchObserver, Loaders
 from gateway.upstream import UpstreamSession
 
 __all__ = ["Context", "Info"]
@@ -15,12 +15,18 @@ __all__ = ["Context", "Info"]
 class Context(BaseContext):
     """Built once per HTTP request; nothing in it outlives the request."""
 
-    def __init__(self, settings: Settings, session: UpstreamSession, request_id: str) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        session: UpstreamSession,
+        request_id: str,
+        on_batch: BatchObserver | None = None,
+    ) -> None:
         super().__init__()
         self.settings = settings
         self.session = session
         self.request_id = request_id
-        self.loaders = Loaders(session)
+        self.loaders = Loaders(session, on_batch)
 
 
 Info = StrawberryInfo[Context, None]

@@ -48,7 +48,7 @@ from gateway.upstream import (
     UpstreamSession,
 )
 
-__all__ = ["Loaders", "MessageKey", "PageLoader"]
+__all__ = ["BatchObserver", "Loaders", "MessageKey", "PageLoader"]
 
 MessageKey = tuple[str, str]
 """``(thread_id, message_id)``."""
@@ -111,11 +111,20 @@ class PageLoader(DataLoader[PageKey, MessageList]):
             _forget(self, key)
 
 
+BatchObserver = Callable[[str, int], None]
+"""``(loader name, distinct keys)`` for every batch a loader dispatches (metrics)."""
+
+
+def _ignore_batch(loader: str, size: int) -> None:
+    return None
+
+
 class Loaders:
     """The three loaders of one operation, bound to its upstream session."""
 
-    def __init__(self, session: UpstreamSession) -> None:
+    def __init__(self, session: UpstreamSession, on_batch: BatchObserver | None = None) -> None:
         self._session = session
+        self._on_batch = on_batch or _ignore_batch
         self.threads: DataLoader[str, ThreadObject] = DataLoader(self._load_threads)
         self.messages: DataLoader[MessageKey, MessageObject] = DataLoader(self._load_messages)
         self.pages = PageLoader(self._load_pages)
@@ -125,9 +134,11 @@ class Loaders:
         self._known: dict[MessageKey, MessageObject] = {}
 
     async def _load_threads(self, ids: list[str]) -> list[ThreadObject | BaseException]:
+        self._on_batch("threads", len(ids))
         return await _each(ids, self._session.get_thread)
 
     async def _load_messages(self, keys: list[MessageKey]) -> list[MessageObject | BaseException]:
+        self._on_batch("messages", len(keys))
         return await _each(keys, self._fetch_message)
 
     async def _fetch_message(self, key: MessageKey) -> MessageObject:
@@ -142,6 +153,7 @@ class Loaders:
         return message
 
     async def _load_pages(self, keys: list[PageKey]) -> list[MessageList | BaseException]:
+        self._on_batch("pages", len(keys))
         return await _each(keys, self._fetch_page)
 
     async def _fetch_page(self, key: PageKey) -> MessageList:
