@@ -400,7 +400,7 @@ class UpstreamSession:
                     wait,
                 )
                 await upstream.sleep(wait)
-        except UpstreamError as exc:
+        except BaseException as exc:  # an UpstreamError, or a cancellation: still observed
             self._observe(operation, status, started, attempts, type(exc).__name__)
             raise
 
@@ -413,8 +413,8 @@ class UpstreamSession:
         record = CallRecord(operation, status, self._upstream.clock() - started, attempts, error)
         try:
             observer(record)
-        except Exception:
-            logger.warning("upstream call observer failed", exc_info=True)
+        except Exception as exc:
+            logger.warning("upstream call observer failed: %s", type(exc).__name__)
 
     # --- responses and failures -----------------------------------------------------
 
@@ -429,7 +429,7 @@ class UpstreamSession:
         else:
             try:
                 data = json.loads(response.content)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
                 problem = "invalid JSON"
             else:
                 try:
@@ -450,7 +450,7 @@ class UpstreamSession:
         if content[:1] == b"{" or content.lstrip()[:1] == b"{":
             try:
                 body = validate.error_body(json.loads(content))
-            except ValueError:
+            except (ValueError, RecursionError):
                 body = None
         return status_error_class(status)(
             f"upstream returned {status} for {operation}",

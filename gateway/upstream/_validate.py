@@ -1,8 +1,8 @@
 """Cheap, hand-written checks that a 2xx body is the object the operation returns.
 
 This is the hot path, so no schema library: only the members the GraphQL layer
-relies on are type-checked (ids, timestamps, role, status, content, the list
-envelope), and the optional ones a lenient provider may leave out are filled in
+relies on are checked (ids, timestamps in Unix seconds, role and status within
+the GraphQL enums, content, metadata, the list envelope), and the optional ones a lenient provider may leave out are filled in
 with the spec's defaults (``null`` where the spec allows it), so that readers can
 index every member without ``.get``. The dicts are the parsed JSON, changed in
 place: no copies.
@@ -49,10 +49,41 @@ def _str(data: dict[str, Any], key: str, what: str) -> None:
         raise ShapeError(f"{what} has no string '{key}'")
 
 
-def _int(data: dict[str, Any], key: str, what: str) -> None:
+# Unix seconds up to 9999-12-31: a millisecond timestamp (or worse) is refused here
+# rather than failing later when it is formatted as a DateTime.
+_MAX_SECONDS = 253_402_300_799
+
+
+def _timestamp(data: dict[str, Any], key: str, what: str, *, optional: bool = False) -> None:
     value = data.get(key)
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ShapeError(f"{what} has no integer '{key}'")
+    if value is None and optional:
+        return
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= _MAX_SECONDS:
+        raise ShapeError(f"{what} has no Unix-seconds '{key}'")
+
+
+def _choice(data: dict[str, Any], key: str, what: str, allowed: frozenset[str]) -> None:
+    if data.get(key) not in allowed:
+        raise ShapeError(f"{what} has an unknown '{key}'")
+
+
+def _optional(data: dict[str, Any], key: str, what: str, kind: type) -> None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, kind):
+        raise ShapeError(f"{what} has a '{key}' of the wrong type")
+
+
+def _metadata(data: dict[str, Any], what: str) -> None:
+    value = data.get("metadata")
+    if value is None:
+        return
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise ShapeError(f"{what} has a 'metadata' that is not a string map")
+
+
+# The enums of the GraphQL contract: a value outside them cannot be shown.
+_ROLES = frozenset(("user", "assistant"))
+_STATUSES = frozenset(("in_progress", "incomplete", "completed"))
 
 
 _THREAD_DEFAULTS: tuple[tuple[str, Any], ...] = (
@@ -77,7 +108,9 @@ def thread(data: Any) -> ThreadObject:
     """A ThreadObject: string ``id``, integer ``created_at``."""
     obj = _object(data, "thread")
     _str(obj, "id", "thread")
-    _int(obj, "created_at", "thread")
+    _timestamp(obj, "created_at", "thread")
+    _metadata(obj, "thread")
+    _optional(obj, "tool_resources", "thread", dict)
     for key, default in _THREAD_DEFAULTS:
         if key not in obj:
             obj[key] = default
@@ -85,13 +118,19 @@ def thread(data: Any) -> ThreadObject:
 
 
 def message(data: Any) -> MessageObject:
-    """A MessageObject: string ids, role and status, integer ``created_at``, a list of parts."""
+    """A MessageObject: string ids, known role and status, Unix-second timestamps,
+    a list of parts, string-map metadata."""
     obj = _object(data, "message")
     _str(obj, "id", "message")
     _str(obj, "thread_id", "message")
-    _int(obj, "created_at", "message")
-    _str(obj, "role", "message")
-    _str(obj, "status", "message")
+    _timestamp(obj, "created_at", "message")
+    _timestamp(obj, "completed_at", "message", optional=True)
+    _timestamp(obj, "incomplete_at", "message", optional=True)
+    _choice(obj, "role", "message", _ROLES)
+    _choice(obj, "status", "message", _STATUSES)
+    _metadata(obj, "message")
+    _optional(obj, "attachments", "message", list)
+    _optional(obj, "incomplete_details", "message", dict)
     content = obj.get("content")
     if not isinstance(content, list):
         raise ShapeError("message has no list 'content'")

@@ -260,6 +260,11 @@ WRONG_THREADS = [
     {"id": "thread_abc", "created_at": "1"},
     {"id": "thread_abc", "created_at": True},
     {"id": "thread_abc", "created_at": 1.5},
+    {"id": "thread_abc", "created_at": 1764118092000},  # milliseconds
+    {"id": "thread_abc", "created_at": -1},
+    {"id": "thread_abc", "created_at": 1, "metadata": ["x"]},
+    {"id": "thread_abc", "created_at": 1, "metadata": {"k": 1}},
+    {"id": "thread_abc", "created_at": 1, "tool_resources": "none"},
 ]
 
 
@@ -288,7 +293,31 @@ WRONG_MESSAGES = [
     _message_without("x", content="hello"),
     _message_without("x", content=["hello"]),
     _message_without("x", role=None),
+    _message_without("x", role="system"),  # outside the GraphQL MessageRole enum
+    _message_without("x", status="cancelled"),
+    _message_without("x", created_at=1764118092000),
+    _message_without("x", completed_at="yesterday"),
+    _message_without("x", incomplete_at=True),
+    _message_without("x", metadata=["x"]),
+    _message_without("x", attachments={"file_id": "f"}),
+    _message_without("x", incomplete_details="max_tokens"),
 ]
+
+
+async def test_absurdly_deep_json_is_a_response_error(
+    upstream: respx.MockRouter, make_client: MakeClient
+) -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    upstream.get("/threads/thread_abc").respond(
+        200, content=deep, headers={"content-type": "application/json"}
+    )
+    with pytest.raises(UpstreamResponseError, match="invalid JSON"):
+        await open_session(make_client()).get_thread("thread_abc")
+    upstream.get("/threads/thread_abc").respond(
+        500, content=deep, headers={"content-type": "application/json"}
+    )
+    with pytest.raises(InternalServerError):
+        await open_session(make_client(max_retries=0)).get_thread("thread_abc")
 
 
 @pytest.mark.parametrize("body", WRONG_MESSAGES)
