@@ -9,13 +9,12 @@ context getter stores it there (``remember_sub_response``).
 from __future__ import annotations
 
 from fastapi import Request, Response
-from graphql import GraphQLSyntaxError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
 from gateway.schema import Context
-from gateway.schema.extensions import is_request_error
+from gateway.schema.extensions import code_of_uncoded, is_request_error
 
 __all__ = ["GatewayGraphQLRouter", "remember_sub_response"]
 
@@ -41,12 +40,7 @@ class GatewayGraphQLRouter(GraphQLRouter[Context, None]):
         errors = result.errors or []
         for error in errors:
             if not (error.extensions or {}).get("code"):
-                error.extensions = {
-                    **(error.extensions or {}),
-                    "code": "GRAPHQL_PARSE_FAILED"
-                    if isinstance(error, GraphQLSyntaxError)
-                    else "GRAPHQL_VALIDATION_FAILED",
-                }
+                error.extensions = {**(error.extensions or {}), "code": code_of_uncoded(error)}
         if errors and result.data is None and all(is_request_error(e) for e in errors):
             request.state.sub_response.status_code = 400
         return await super().process_result(request, result)

@@ -12,9 +12,11 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from graphql import GraphQLError, GraphQLSyntaxError
+from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
+
+from gateway.schema.extensions import code_of_uncoded
 
 if TYPE_CHECKING:
     from gateway.observability._observability import Observability
@@ -33,10 +35,8 @@ def code_of(error: BaseException) -> str:
         code = (error.extensions or {}).get("code")
         if isinstance(code, str):
             return code
-        if isinstance(error, GraphQLSyntaxError):
-            return "GRAPHQL_PARSE_FAILED"
         if error.original_error is None:
-            return "GRAPHQL_VALIDATION_FAILED"
+            return code_of_uncoded(error)
     return "INTERNAL_SERVER_ERROR"
 
 

@@ -19,7 +19,7 @@ from strawberry.extensions import SchemaExtension
 
 from gateway.schema.errors import ErrorCode, describe
 
-__all__ = ["CallAccounting", "ErrorMapping", "is_request_error"]
+__all__ = ["CallAccounting", "ErrorMapping", "code_of_uncoded", "is_request_error"]
 
 logger = logging.getLogger("gateway.graphql")
 
@@ -52,7 +52,7 @@ class ErrorMapping(SchemaExtension):
     def _map(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error
         if original is None or isinstance(original, GraphQLError):
-            return _with_code(error, _pre_execution_code(error, self._validation_errors))
+            return _with_code(error, code_of_uncoded(error, self._validation_errors))
         described = describe(original)
         if described is None:
             context = self.execution_context.context
@@ -75,12 +75,22 @@ class ErrorMapping(SchemaExtension):
         )
 
 
-def _pre_execution_code(error: GraphQLError, validation_errors: list[GraphQLError]) -> str:
-    """Syntax and validation errors come before execution; coercion errors of
-    variable values (bad metadata, a oneOf input with two keys) come from it."""
+def code_of_uncoded(
+    error: GraphQLError, validation_errors: list[GraphQLError] | None = None
+) -> str:
+    """The code of a GraphQL error raised without an exception of ours.
+
+    Syntax errors come first; validation errors (``validation_errors``, or any
+    path-less error when they are not known) before execution; coercion errors of
+    variable values (bad metadata, a oneOf input with two keys) from it, without a
+    path. An error *with* a path is a value the schema could not show: one the
+    upstream sent (a leaf that fails serialisation), so ``UPSTREAM_ERROR``.
+    """
     if isinstance(error, GraphQLSyntaxError):
         return "GRAPHQL_PARSE_FAILED"
-    if any(error is seen for seen in validation_errors):
+    if error.path is not None:
+        return ErrorCode.UPSTREAM_ERROR
+    if validation_errors is None or any(error is seen for seen in validation_errors):
         return "GRAPHQL_VALIDATION_FAILED"
     return ErrorCode.BAD_USER_INPUT
 

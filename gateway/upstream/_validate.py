@@ -2,10 +2,10 @@
 
 This is the hot path, so no schema library: only the members the GraphQL layer
 relies on are checked (ids, timestamps in Unix seconds, role and status within
-the GraphQL enums, content, metadata, the list envelope), and the optional ones a lenient provider may leave out are filled in
-with the spec's defaults (``null`` where the spec allows it), so that readers can
-index every member without ``.get``. The dicts are the parsed JSON, changed in
-place: no copies.
+the GraphQL enums, content, metadata, the list envelope), and the optional ones a
+lenient provider may leave out are filled in with the spec's defaults (``null``
+where the spec allows it), so that readers can index every member without
+``.get``. The dicts are the parsed JSON, changed in place: no copies.
 
 A check that fails raises ``ShapeError`` with a short reason that names a member,
 never a value; the session turns it into ``UpstreamResponseError``.

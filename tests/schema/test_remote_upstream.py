@@ -461,3 +461,28 @@ async def test_caller_token_and_server_key_never_logged(
     assert CALLER not in logged
     assert SERVER_KEY not in logged
     assert "upstream.test" not in logged
+
+
+async def test_a_value_the_schema_cannot_show_is_an_upstream_error(
+    remote: Gateway, upstream: respx.MockRouter
+) -> None:
+    bad_annotation = {
+        "type": "file_path",
+        "text": "[1]",
+        "start_index": "x",
+        "end_index": 3,
+        "file_path": {"file_id": "file_p"},
+    }
+    content = [{"type": "text", "text": {"value": "v", "annotations": [bad_annotation]}}]
+    upstream.get(f"/threads/{THREAD_ID}/messages/{MESSAGE_ID}").respond(
+        200, json=message_json(content=content)
+    )
+    result = await remote.graphql.execute(
+        """query($t: ID!, $m: ID!) { message(threadId: $t, id: $m) { text
+             content { ... on TextContent { annotations { ... on FilePathAnnotation { startIndex } } } } } }""",
+        {"t": THREAD_ID, "m": MESSAGE_ID},
+        headers=AUTH,
+    )
+    assert result.status == 200
+    assert result.codes == ["UPSTREAM_ERROR"]
+    assert result.errors[0]["path"][:2] == ["message", "content"]
