@@ -7,13 +7,16 @@ upstream call goes through.
 
 from __future__ import annotations
 
+import logging
 import re
+import secrets
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import SecretStr
 
 from gateway.auth import (
     Authenticator,
@@ -36,6 +39,8 @@ from gateway.upstream import UpstreamClient
 
 __all__ = ["create_app"]
 
+logger = logging.getLogger("gateway.app")
+
 _REQUEST_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
 
@@ -47,12 +52,30 @@ def request_id_of(request: Request) -> str:
     return uuid.uuid4().hex
 
 
+def _close_the_store_door(settings: Settings, auth_required: bool) -> Settings:
+    """With gateway auth on, the embedded store at ``/v1`` must not be an open side door.
+
+    The store answers on the gateway's own port; if it needed no key, anyone could
+    read or delete every thread there, past gateway credentials and owner isolation.
+    Without a configured ``STORE_API_KEY`` the store then gets a random key that
+    only the gateway's in-process client knows (REST clients need ``STORE_API_KEY``).
+    """
+    if not (settings.embedded and auth_required) or settings.store_api_key is not None:
+        return settings
+    logger.warning(
+        "gateway auth is on and GATEWAY_STORE_API_KEY is unset: the store at /v1 is "
+        "closed to REST clients (set GATEWAY_STORE_API_KEY to open it to them)"
+    )
+    return settings.model_copy(update={"store_api_key": SecretStr(secrets.token_urlsafe(32))})
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the gateway: /graphql, /healthz and, in embedded mode, the store at /v1."""
     settings = settings or Settings()
     quiet_library_loggers()
     observability = Observability(settings)
     authenticator = Authenticator.from_settings(settings)
+    settings = _close_the_store_door(settings, authenticator.required)
     database = Database(settings.store_path) if settings.embedded else None
     store_app = (
         create_store_app(
