@@ -10,6 +10,7 @@ included. The toolchain is installed by ``scripts/setup.d/codegen.sh`` (npm ci).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -65,20 +66,41 @@ def test_tsc_accepts_the_typed_client(generated: Path) -> None:
 
 
 def test_tsc_rejects_a_field_the_schema_does_not_have(generated: Path, tmp_path: Path) -> None:
-    wrong = EXAMPLE / "src" / "wrong-field.check.ts"
+    # The misuse lives in tmp_path, with a tsconfig there that extends the example's
+    # and adds the file: nothing is written under the tracked examples/ tree.
+    wrong = tmp_path / "wrong-field.check.ts"
     wrong.write_text(
-        'import type { ThreadWithLastMessagesQuery } from "../generated/operations.js";\n'
+        "import type { ThreadWithLastMessagesQuery } from "
+        f"{json.dumps(str(generated / 'operations.js'))};\n"
         "export function title(q: ThreadWithLastMessagesQuery): string {\n"
         "  return q.thread?.title ?? '';\n"
         "}\n"
     )
-    try:
-        result = _run(BIN / "tsc", "--noEmit", "-p", "tsconfig.json")
-    finally:
-        wrong.unlink()
+    config = tmp_path / "tsconfig.json"
+    config.write_text(
+        json.dumps(
+            {
+                "extends": str(EXAMPLE / "tsconfig.json"),
+                "compilerOptions": {
+                    # The base's rootDir (".") and typeRoots would resolve next to it.
+                    "rootDir": os.path.commonpath([EXAMPLE, tmp_path]),
+                    "typeRoots": [str(EXAMPLE / "node_modules" / "@types")],
+                },
+                "include": [
+                    str(EXAMPLE / "src" / "**" / "*.ts"),
+                    str(EXAMPLE / "generated" / "**" / "*.ts"),
+                    str(wrong),
+                ],
+            }
+        )
+    )
+    result = _run(BIN / "tsc", "--noEmit", "-p", config, cwd=tmp_path)
     assert result.returncode != 0
     assert "wrong-field.check.ts" in result.stdout
     assert "Property 'title' does not exist" in result.stdout
+    # The only error is the deliberate one: the example's own files still compile.
+    errors = [line for line in result.stdout.splitlines() if "error TS" in line]
+    assert len(errors) == 1 and "wrong-field.check.ts" in errors[0], result.stdout
 
 
 def test_compiled_client_pages_through_a_live_gateway(

@@ -31,6 +31,7 @@ import httpx
 import pytest
 
 from gateway.auth import token_digest
+from gateway.schema.errors import ErrorCode
 from tests.resilience.stub import FaultStub, Reply, Seen, error_reply, respond
 from tests.store.server import SERVE_COMMAND, ServerProcess, free_port, server_env
 
@@ -303,9 +304,18 @@ async def test_load_with_upstream_faults(
     }
     print("\nLOAD", summary)
 
+    # Correctness only, nothing that depends on the machine's speed: HUNG (20 s) is a
+    # generous "does not hang" bound, and the figures above are printed, not asserted.
     assert hung == 0
     assert set(statuses) == {200}, statuses  # no 5xx (nor 4xx) from the gateway itself
-    assert "INTERNAL_SERVER_ERROR" not in codes
+    # Every error is typed, and caused by the injected upstream faults.
+    upstream_codes = {
+        ErrorCode.UPSTREAM_TIMEOUT,
+        ErrorCode.UPSTREAM_UNAVAILABLE,
+        ErrorCode.UPSTREAM_ERROR,
+    }
+    assert set(codes) - {"ok"} <= upstream_codes, codes
     assert missing == 0
     assert duplicates == 0
-    assert sum(proxy.faults.values()) > 0 and codes["ok"] > total // 2
+    # The run exercised both paths: faults were injected and requests still succeeded.
+    assert sum(proxy.faults.values()) > 0 and codes["ok"] > 0

@@ -96,8 +96,12 @@ async def test_invalid_inline_metadata_literal(gateway: Gateway) -> None:
     result = await gateway.graphql.execute(
         f"mutation {{ createThread(input: {{metadata: {{{keys}}}}}) {{ thread {{ id }} }} }}"
     )
-    assert result.status == 400 or result.data is None
+    # Refused before execution (the literal fails coercion): a 400 and no upstream call.
+    assert result.status == 400
+    assert result.data is None
+    assert result.codes == ["BAD_USER_INPUT"]
     assert "at most 16" in result.errors[0]["message"]
+    assert result.upstream_calls == 0
 
 
 @pytest.mark.parametrize(

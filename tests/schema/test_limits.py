@@ -248,6 +248,7 @@ def test_operation_cost_model() -> None:
 
 
 async def test_limits_keep_the_validation_cache_effective(gateway: Gateway) -> None:
+    # Private, but strawberry exposes no public view of its validation cache's hits.
     from strawberry.extensions.validation_cache import _get_validate_cache
 
     cache = _get_validate_cache(256)

@@ -37,9 +37,33 @@ async def test_refused_operations_are_logged_too(
 ) -> None:
     caplog.set_level(logging.INFO, logger="gateway.operations")
     await gateway.graphql.execute("{ nope }")
-    await gateway.http.post(
+    (line,) = lines(caplog)
+    assert "name=- type=query" in line
+    assert "codes=GRAPHQL_VALIDATION_FAILED" in line and "calls=0" in line
+
+
+async def test_unknown_operation_name_is_refused_and_not_logged(
+    gateway: Gateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A document cannot name an operation "A\nforged=1"; a caller can only send it as
+    # operationName. Strawberry refuses it before any extension runs: a 400, no
+    # operation line, and the given name appears in no log record at all.
+    caplog.set_level(logging.DEBUG)
+    response = await gateway.http.post(
         "/graphql", json={"query": "query A { __typename }", "operationName": "A\nforged=1"}
     )
-    first, *rest = lines(caplog)
-    assert "codes=GRAPHQL_VALIDATION_FAILED" in first and "calls=0" in first
-    assert all("forged" not in line for line in rest)
+    assert response.status_code == 400
+    assert lines(caplog) == []
+    assert all("forged" not in record.getMessage() for record in caplog.records)
+
+
+async def test_selected_operation_is_logged_by_its_name(
+    gateway: Gateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="gateway.operations")
+    result = await gateway.graphql.execute(
+        "query A { __typename } mutation B { __typename }", operation_name="B"
+    )
+    assert result.status == 200 and result.errors == []
+    (line,) = lines(caplog)
+    assert " name=B type=mutation " in line
