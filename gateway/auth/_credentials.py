@@ -181,13 +181,18 @@ class Authenticator:
             try:
                 # May fetch the key set (blocking I/O): off the event loop.
                 signing = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
-            except jwt.PyJWKClientConnectionError:
+            except (jwt.PyJWKClientError, jwt.InvalidTokenError) as exc:
+                if not isinstance(exc, jwt.PyJWKClientConnectionError):
+                    raise UnauthenticatedError("The token is not valid.") from None
                 logger.warning("could not fetch the JWT key set")
                 raise UnauthenticatedError(
                     "The token could not be verified right now; try again later."
                 ) from None
-            except (jwt.PyJWKClientError, jwt.InvalidTokenError):
-                raise UnauthenticatedError("The token is not valid.") from None
+            except Exception as exc:  # a broken key set (not JSON, bad keys, I/O cut short)
+                logger.warning("the JWT key set could not be used: %s", type(exc).__name__)
+                raise UnauthenticatedError(
+                    "The token could not be verified right now; try again later."
+                ) from None
             key = signing.key
         required = ["exp", "sub"]
         if self._issuer is not None:

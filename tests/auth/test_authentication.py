@@ -225,6 +225,37 @@ async def test_jwks_url(
     assert 1 <= len(fetched) <= 2  # cached (one more fetch for the unknown kid at most)
 
 
+@pytest.mark.parametrize(
+    "broken",
+    [
+        respond(200, "{not json"),
+        respond(200, {"keys": "not a list"}),
+        respond(200, {"keys": [{"kty": "nonsense"}]}),
+        respond(503, {"error": "down"}),
+    ],
+    ids=["not-json", "keys-not-a-list", "unusable-key", "503"],
+)
+async def test_a_broken_key_set_is_a_401_not_a_500(
+    make_settings: SettingsFactory, stub: FaultStub, rsa_keys: tuple[Any, str], broken: Reply
+) -> None:
+    private, _ = rsa_keys
+
+    def handler(seen: Seen) -> Reply:
+        if seen.path == "/.well-known/jwks.json":
+            return broken
+        return healthy(seen)
+
+    stub.handler = handler
+    settings = held_key_settings(
+        make_settings, stub.url, jwt_key=None, jwt_jwks_url=f"{stub.url}/.well-known/jwks.json"
+    )
+    async for gateway in start_gateway(settings):
+        token = jwt.encode(claims(), private, algorithm="RS256", headers={"kid": "key-1"})
+        await refused(gateway, bearer(token))
+    # The key set was asked for; the upstream never was.
+    assert [s.path for s in stub.seen] and all(s.path.endswith("jwks.json") for s in stub.seen)
+
+
 async def test_no_secret_in_any_response_or_log_line(
     make_settings: SettingsFactory, stub: FaultStub, caplog: pytest.LogCaptureFixture
 ) -> None:
