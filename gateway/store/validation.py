@@ -214,16 +214,24 @@ def _reject_constant(name: str) -> NoReturn:
 
 
 def _has_lone_surrogate(value: object) -> bool:
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return True
-        return False
-    if isinstance(value, dict):
-        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_lone_surrogate(item) for item in value)
+    """Whether any string (key or value) in ``value`` holds a lone surrogate.
+
+    Walked with an explicit stack, not recursion: JSON nested a few hundred
+    levels deep is valid and must not raise ``RecursionError``.
+    """
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
     return False
 
 
@@ -238,10 +246,14 @@ def parse_json_body(body: bytes) -> JSONObject:
         return {}
     try:
         value = json.loads(body, parse_constant=_reject_constant)
-    except (ValueError, RecursionError):
+    except ValueError:
         raise InvalidRequestError(
             "We could not parse the JSON body of your request. The API expects a JSON "
             "payload, but what was sent was not valid JSON.",
+        ) from None
+    except RecursionError:  # the decoder recurses once per level of nesting
+        raise InvalidRequestError(
+            "We could not parse the JSON body of your request: it is nested too deeply.",
         ) from None
     if _SURROGATE_ESCAPE.search(body) and _has_lone_surrogate(value):
         raise InvalidRequestError(
@@ -507,18 +519,29 @@ def _limit(text: str) -> int:
             param="limit",
             code="invalid_type",
         )
-    limit = int(text)
-    if limit < LIMIT_MIN:
+    digits = text.lstrip("+-").lstrip("0")
+    if len(digits) > len(str(LIMIT_MAX)):
+        # Out of range whatever the digits, and int() would refuse more than 4300
+        # of them (sys.int_max_str_digits): judged by its sign, shown by its length.
+        shown = f"a {len(digits)}-digit integer"
+        below = text.startswith("-")
+        above = not below
+    else:
+        limit = int(digits or "0") * (-1 if text.startswith("-") else 1)  # "000…0101" too
+        shown = str(limit)
+        below = limit < LIMIT_MIN
+        above = limit > LIMIT_MAX
+    if below:
         raise InvalidRequestError(
             f"Invalid 'limit': integer below minimum value. Expected a value >= {LIMIT_MIN}, "
-            f"but got {limit} instead.",
+            f"but got {shown} instead.",
             param="limit",
             code="integer_below_min_value",
         )
-    if limit > LIMIT_MAX:
+    if above:
         raise InvalidRequestError(
             f"Invalid 'limit': integer above maximum value. Expected a value <= {LIMIT_MAX}, "
-            f"but got {limit} instead.",
+            f"but got {shown} instead.",
             param="limit",
             code="integer_above_max_value",
         )

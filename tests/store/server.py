@@ -23,14 +23,16 @@ def free_port() -> int:
         return port
 
 
-def server_env(store_path: Path, *, port: int = 0, api_key: str | None = None) -> dict[str, str]:
+def server_env(
+    store_path: Path, *, port: int = 0, api_key: str | None = None, log_level: str = "warning"
+) -> dict[str, str]:
     """The environment of a server: the caller's, minus any GATEWAY_* it happens to have."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("GATEWAY_")}
     env.update(
         GATEWAY_STORE_PATH=str(store_path),
         GATEWAY_HOST="127.0.0.1",
         GATEWAY_PORT=str(port),
-        GATEWAY_LOG_LEVEL="warning",
+        GATEWAY_LOG_LEVEL=log_level,
         PYTHONPATH=str(REPO_ROOT),
     )
     if api_key is not None:
@@ -46,7 +48,12 @@ class PortTakenError(RuntimeError):
 
 
 class ServerProcess:
-    """``messages-gateway serve`` running on the embedded store at ``store_path``."""
+    """``messages-gateway serve`` running on the embedded store at ``store_path``.
+
+    ``free_port()`` only finds a port that was free a moment ago, so the server is
+    ours only once its own log says uvicorn bound that port (and the process still
+    runs): a ``/healthz`` answer alone may come from whoever took the port first.
+    """
 
     def __init__(self, store_path: Path, workdir: Path, *, api_key: str | None = None) -> None:
         self.store_path = store_path
@@ -70,7 +77,10 @@ class ServerProcess:
             self.process = subprocess.Popen(
                 SERVE_COMMAND,
                 cwd=self.workdir,
-                env=server_env(self.store_path, port=self.port, api_key=self.api_key),
+                # info: uvicorn's "Uvicorn running on ..." line (the access log is off)
+                env=server_env(
+                    self.store_path, port=self.port, api_key=self.api_key, log_level="info"
+                ),
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -80,17 +90,19 @@ class ServerProcess:
         return self.log_path.read_text(errors="replace")
 
     def _wait_healthy(self) -> None:
+        bound = f"Uvicorn running on {self.base_url} "
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 if "address already in use" in self.log.lower():
                     raise PortTakenError(self.log)
                 raise RuntimeError(f"the server exited at startup:\n{self.log}")
-            try:
-                if httpx.get(f"{self.base_url}/healthz", timeout=1.0).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
+            if bound in self.log:  # our process holds the port; now wait for the app
+                try:
+                    if httpx.get(f"{self.base_url}/healthz", timeout=1.0).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
             time.sleep(0.05)
         self.kill()
         raise RuntimeError(f"the server did not become healthy:\n{self.log}")

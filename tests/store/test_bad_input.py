@@ -40,6 +40,22 @@ def metadata_of(size: int) -> dict[str, str]:
 
 TEXT = {"role": "user", "content": "hello"}
 
+HUGE_LIMIT = "/threads/{t}/messages?limit=" + "9" * 5000
+HUGE_NEGATIVE_LIMIT = "/threads/{t}/messages?limit=-" + "9" * 5000
+ZEROS_LIMIT = "/threads/{t}/messages?limit=" + "0" * 5000 + "101"
+
+
+def nested(depth: int, innermost: str) -> bytes:
+    """A createMessage body whose ``metadata`` is ``depth`` arrays around ``innermost``."""
+    return (
+        b'{"role": "user", "content": "x", "metadata": '
+        + b"[" * depth
+        + innermost.encode()
+        + b"]" * depth
+        + b"}"
+    )
+
+
 CASES = [
     # --- listMessages query ----------------------------------------------------------
     Case("limit-0", "GET", "/threads/{t}/messages?limit=0", 400, "limit", "below minimum"),
@@ -48,6 +64,10 @@ CASES = [
         "limit-abc", "GET", "/threads/{t}/messages?limit=abc", 400, "limit", "expected an integer"
     ),
     Case("limit-float", "GET", "/threads/{t}/messages?limit=1.5", 400, "limit", "integer"),
+    # more digits than int() parses (sys.int_max_str_digits is 4300)
+    Case("limit-5000-digits", "GET", HUGE_LIMIT, 400, "limit", "above maximum"),
+    Case("limit-5000-digits-negative", "GET", HUGE_NEGATIVE_LIMIT, 400, "limit", "below minimum"),
+    Case("limit-leading-zeros", "GET", ZEROS_LIMIT, 400, "limit", "above maximum value"),
     Case("order", "GET", "/threads/{t}/messages?order=up", 400, "order", "'asc' and 'desc'"),
     Case(
         "after-prefix", "GET", "/threads/{t}/messages?after=abc", 400, "after", "begins with 'msg'"
@@ -276,6 +296,35 @@ CASES = [
         None,
         "surrogate",
         content=b'{"role": "user", "content": "a\\ud800b"}',
+    ),
+    # valid JSON, but nested deeper than a recursive walk of it can go
+    Case(
+        "nested-600-lone-surrogate",
+        "POST",
+        "/threads/{t}/messages",
+        400,
+        None,
+        "surrogate",
+        content=nested(600, '"\\ud800"'),
+    ),
+    Case(
+        "nested-600",
+        "POST",
+        "/threads/{t}/messages",
+        400,
+        "metadata",
+        "expected an object",
+        content=nested(600, '"x"'),
+    ),
+    # deeper than the JSON decoder itself can go
+    Case(
+        "nested-100000",
+        "POST",
+        "/threads/{t}/messages",
+        400,
+        None,
+        "nested too deeply",
+        content=nested(100_000, '"x"'),
     ),
     Case(
         "not-utf8",
@@ -540,7 +589,11 @@ async def test_bad_request_in_process(
     assert await database.read(counts_query) == before, "nothing may be stored"
 
 
-SERVER_CASES = [case for case in CASES if "%" in case.path or case.id.startswith("metadata")]
+SERVER_CASES = [
+    case
+    for case in CASES
+    if "%" in case.path or case.id.startswith(("metadata", "limit-5000", "nested"))
+]
 
 
 @pytest.fixture(scope="module")
