@@ -88,12 +88,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if database is not None:
-            await database.open()
+        # The client first: a bad upstream setting fails before the database is opened.
         upstream = UpstreamClient.from_settings(settings, store_app=store_app)
-        app.state.upstream = upstream
-        observability.attach(upstream)
         try:
+            if database is not None:
+                await database.open()
+            app.state.upstream = upstream
+            observability.attach(upstream)
             yield
         finally:
             await upstream.aclose()
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         context_getter=get_context,
         graphql_ide=None,  # the IDE page is gateway.graphiql's (install_graphiql below)
         allow_queries_via_get=True,
+        subscription_protocols=(),  # the schema has no subscriptions: no WebSocket endpoint
     )
 
     app = FastAPI(

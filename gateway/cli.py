@@ -19,6 +19,7 @@ def _serve(args: argparse.Namespace) -> int:
     from gateway.config import Settings
     from gateway.logs import configure_logging
     from gateway.store import StoreOpenError, check_store_path
+    from gateway.upstream import normalize_base_url
 
     try:
         overrides: dict[str, object] = {}
@@ -28,8 +29,19 @@ def _serve(args: argparse.Namespace) -> int:
             overrides["port"] = args.port
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        print(f"messages-gateway: invalid configuration:\n{exc}", file=sys.stderr)
+        # Field names and reasons only: the values may hold keys or URLs with secrets.
+        problems = "\n".join(
+            f"  {'.'.join(str(part) for part in error['loc']) or 'settings'}: {error['msg']}"
+            for error in exc.errors(include_input=False, include_url=False)
+        )
+        print(f"messages-gateway: invalid configuration:\n{problems}", file=sys.stderr)
         return 2
+    if settings.upstream_url is not None:
+        try:
+            normalize_base_url(settings.upstream_url)
+        except ValueError as exc:
+            print(f"messages-gateway: invalid GATEWAY_UPSTREAM_URL: {exc}", file=sys.stderr)
+            return 2
     configure_logging(settings.log_level)
     if settings.embedded:
         try:

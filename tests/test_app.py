@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import logging
+
+import pytest
 
 from tests.conftest import SettingsFactory, start_gateway
 
@@ -47,3 +50,16 @@ async def test_without_gateway_auth_the_store_stays_open(make_settings: Settings
     async for gateway in start_gateway(make_settings()):
         response = await gateway.http.post("/v1/threads", json={})
         assert response.status_code == 200
+
+
+async def test_an_operation_name_that_is_not_a_string_is_a_400(
+    make_settings: SettingsFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    async for gateway in start_gateway(make_settings()):
+        response = await gateway.http.post(
+            "/graphql", json={"query": "query A { __typename }", "operationName": 5}
+        )
+        assert response.status_code == 400
+        assert not any(record.exc_info for record in caplog.records)
+        assert "Traceback" not in caplog.text

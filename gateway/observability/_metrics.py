@@ -114,10 +114,10 @@ class GatewayMetrics:
         """Expose the circuit breaker's state, read from ``state()`` at each scrape."""
         self.registry.register(_BreakerCollector(state))
 
-    def operation_label(self, name: str | None) -> str:
+    def operation_label(self, name: object) -> str:
         if name is None:
             return ANONYMOUS
-        if _NAME.fullmatch(name) is None:
+        if not isinstance(name, str) or _NAME.fullmatch(name) is None:  # e.g. a JSON number
             return OTHER
         if name not in self._operation_names:
             if len(self._operation_names) >= self._max_operation_names:

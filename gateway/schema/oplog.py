@@ -30,11 +30,12 @@ __all__ = ["OperationLog"]
 
 logger = logging.getLogger("gateway.operations")
 
-_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,99}")
+_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,63}")
 
 
-def _name(given: str | None) -> str:
-    return given if given is not None and _NAME.fullmatch(given) else "-"
+def _name(given: object) -> str:
+    """A loggable operation name: a GraphQL name (a client may send anything, even 5)."""
+    return given if isinstance(given, str) and _NAME.fullmatch(given) else "-"
 
 
 class OperationLog(SchemaExtension):
@@ -60,7 +61,8 @@ class OperationLog(SchemaExtension):
         if document is not None:
             for definition in document.definitions:
                 if isinstance(definition, OperationDefinitionNode) and (
-                    name is None or (definition.name and definition.name.value == name)
+                    not isinstance(name, str)
+                    or (definition.name is not None and definition.name.value == name)
                 ):
                     kind = definition.operation.value
                     if name is None and definition.name is not None:
