@@ -182,9 +182,23 @@ def limit_rules(max_depth: int, max_aliases: int) -> tuple[type[ASTValidationRul
 Parse = Callable[..., DocumentNode]
 
 
+# Documents longer than this are parsed every time, not cached: the cache is keyed by
+# the whole text, and comments or long string literals cost no tokens, so a few
+# hundred near-megabyte documents could otherwise pin a lot of memory.
+CACHED_DOCUMENT_CHARS = 16_384
+
+
 def cached_parser(maxsize: int = 256) -> Parse:
-    """An LRU-cached ``graphql.parse``: build one per schema and share it across requests."""
-    return lru_cache(maxsize=maxsize)(parse)
+    """An LRU-cached ``graphql.parse`` for documents of ordinary size: build one per
+    schema and share it across requests."""
+    cached = lru_cache(maxsize=maxsize)(parse)
+
+    def parse_document(source: str, **options: Any) -> DocumentNode:
+        if len(source) > CACHED_DOCUMENT_CHARS:
+            return parse(source, **options)
+        return cached(source, **options)
+
+    return parse_document
 
 
 class LimitedParser(SchemaExtension):

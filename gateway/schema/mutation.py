@@ -39,6 +39,7 @@ from gateway.schema.payloads import (
 from gateway.schema.types import Message, Thread
 from gateway.upstream import (
     BadRequestError,
+    DeletedObject,
     InvalidIdError,
     JSONObject,
     NotFoundError,
@@ -62,6 +63,13 @@ def _field_of(param: str | None) -> list[str] | None:
         return None
     parts = param.replace("[", ".").replace("]", "").split(".")
     return [_FIELD_OF_PARAM.get(part, part) for part in parts if part]
+
+
+def _deleted_id(deleted: DeletedObject, field: list[str]) -> str:
+    """The deleted object's id, unless the upstream answered ``deleted: false``."""
+    if not deleted["deleted"]:
+        raise InvalidInputError(field, "The upstream did not delete it.")
+    return deleted["id"]
 
 
 async def _attempt(
@@ -146,7 +154,7 @@ class Mutation:
         loaders = info.context.loaders
 
         async def delete() -> str:
-            return (await loaders.delete_thread(check_id(input.id, "id")))["id"]
+            return _deleted_id(await loaders.delete_thread(check_id(input.id, "id")), ["id"])
 
         result = await _attempt(delete)
         if isinstance(result, list):
@@ -186,7 +194,7 @@ class Mutation:
 
         async def delete() -> str:
             thread_id, message_id = check_id(input.thread_id, "threadId"), check_id(input.id, "id")
-            return (await loaders.delete_message(thread_id, message_id))["id"]
+            return _deleted_id(await loaders.delete_message(thread_id, message_id), ["id"])
 
         result = await _attempt(delete, thread_field="threadId")
         if isinstance(result, list):

@@ -486,3 +486,24 @@ async def test_a_value_the_schema_cannot_show_is_an_upstream_error(
     assert result.status == 200
     assert result.codes == ["UPSTREAM_ERROR"]
     assert result.errors[0]["path"][:2] == ["message", "content"]
+
+
+async def test_an_upstream_that_did_not_delete_is_a_user_error(
+    remote: Gateway, upstream: respx.MockRouter
+) -> None:
+    upstream.delete(f"/threads/{THREAD_ID}").respond(
+        200, json={"id": THREAD_ID, "object": "thread.deleted", "deleted": False}
+    )
+    result = await remote.graphql.execute(
+        "mutation($id: ID!) { deleteThread(input: {id: $id}) { deletedThreadId "
+        "userErrors { code message field } } }",
+        {"id": THREAD_ID},
+        headers=AUTH,
+    )
+    assert result.errors == []
+    assert result.data["deleteThread"] == {
+        "deletedThreadId": None,
+        "userErrors": [
+            {"code": "INVALID", "message": "The upstream did not delete it.", "field": ["id"]}
+        ],
+    }
