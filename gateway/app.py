@@ -35,7 +35,7 @@ from gateway.request_limits import install_http_limits
 from gateway.router import GatewayGraphQLRouter, remember_sub_response
 from gateway.schema import Context, build_schema
 from gateway.store import Database, create_store_app
-from gateway.upstream import UpstreamClient
+from gateway.upstream import Upstream, UpstreamClient
 
 __all__ = ["create_app"]
 
@@ -111,7 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await authenticator.authenticate(authorization) if executes_graphql(request) else None
         )
         request.state.caller = principal.subject if principal is not None else None
-        session = upstream.session(
+        session: Upstream = upstream.session(
             caller_token=None if authenticator.required else bearer_token(authorization),
             request_id=request_id,
             max_calls=settings.max_upstream_calls,

@@ -31,34 +31,24 @@ from gateway.upstream import (
     MessageList,
     MessageObject,
     ThreadObject,
-    UpstreamSession,
+    Upstream,
 )
 
 __all__ = ["OwnedSession"]
 
 
-class OwnedSession(UpstreamSession):
-    """An ``UpstreamSession`` that enforces thread ownership; delegates everything else.
-
-    It subclasses ``UpstreamSession`` only to be accepted wherever one is (the
-    context, the loaders); it never uses the base class's state, and overrides
-    every public method and property.
-    """
+class OwnedSession:
+    """An ``Upstream`` that enforces thread ownership; delegates everything else."""
 
     __slots__ = ("_inner", "_key", "_subject", "_threads")
 
-    def __init__(self, inner: UpstreamSession, *, subject: str, key: str) -> None:
-        # The base class's __init__ is deliberately not called: all calls are delegated.
+    def __init__(self, inner: Upstream, *, subject: str, key: str) -> None:
         self._inner = inner
         self._subject = subject
         self._key = key
         self._threads: dict[str, asyncio.Future[ThreadObject]] = {}
 
     # --- accounting: the inner session's ---------------------------------------------
-
-    @property
-    def request_id(self) -> str:
-        return self._inner.request_id
 
     @property
     def calls(self) -> int:
@@ -73,20 +63,8 @@ class OwnedSession(UpstreamSession):
         return self._inner.max_calls
 
     @property
-    def in_flight(self) -> int:
-        return self._inner.in_flight
-
-    @property
     def max_in_flight(self) -> int:
         return self._inner.max_in_flight
-
-    @property
-    def remaining(self) -> float:
-        return self._inner.remaining
-
-    @property
-    def subject(self) -> str:
-        return self._subject
 
     # --- ownership ------------------------------------------------------------------
 

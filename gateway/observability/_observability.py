@@ -46,9 +46,6 @@ class Observability:
         self._upstream = upstream
         self.tracing.instrument_client(upstream)
 
-    def detach(self) -> None:
-        self._upstream = None
-
     def observe_upstream_call(self, record: CallRecord) -> None:
         self.metrics.observe_upstream_call(record)
         self.tracing.end_upstream_call(record)

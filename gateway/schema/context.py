@@ -7,7 +7,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from gateway.config import Settings
 from gateway.schema.loaders import BatchObserver, Loaders
-from gateway.upstream import UpstreamSession
+from gateway.upstream import Upstream
 
 __all__ = ["Context", "Info"]
 
@@ -18,7 +18,7 @@ class Context(BaseContext):
     def __init__(
         self,
         settings: Settings,
-        session: UpstreamSession,
+        session: Upstream,
         request_id: str,
         on_batch: BatchObserver | None = None,
     ) -> None:

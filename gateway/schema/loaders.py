@@ -45,7 +45,7 @@ from gateway.upstream import (
     MessageList,
     MessageObject,
     ThreadObject,
-    UpstreamSession,
+    Upstream,
 )
 
 __all__ = ["BatchObserver", "Loaders", "MessageKey", "PageLoader"]
@@ -122,7 +122,7 @@ def _ignore_batch(loader: str, size: int) -> None:
 class Loaders:
     """The three loaders of one operation, bound to its upstream session."""
 
-    def __init__(self, session: UpstreamSession, on_batch: BatchObserver | None = None) -> None:
+    def __init__(self, session: Upstream, on_batch: BatchObserver | None = None) -> None:
         self._session = session
         self._on_batch = on_batch or _ignore_batch
         self.threads: DataLoader[str, ThreadObject] = DataLoader(self._load_threads)

@@ -28,6 +28,7 @@ from gateway.upstream._exceptions import (
     UpstreamTimeoutError,
 )
 from gateway.upstream._ids import ID_PATTERN
+from gateway.upstream._protocol import Upstream
 from gateway.upstream._retry import RetryPolicy
 from gateway.upstream._session import CallRecord, Observer, UpstreamSession
 from gateway.upstream._types import (
@@ -66,6 +67,7 @@ __all__ = [
     "RetryPolicy",
     "ThreadObject",
     "UnprocessableEntityError",
+    "Upstream",
     "UpstreamCallLimitError",
     "UpstreamClient",
     "UpstreamConnectionError",

@@ -1,0 +1,57 @@
+"""``Upstream``: what the GraphQL layer needs of a per-operation upstream session.
+
+``UpstreamSession`` is the real one; wrappers such as the owner-isolation session
+(gateway.auth) implement the same protocol by delegating, without inheriting
+state they would never use.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from gateway.upstream._types import (
+    DeletedObject,
+    JSONObject,
+    ListMessagesParams,
+    MessageList,
+    MessageObject,
+    ThreadObject,
+)
+
+__all__ = ["Upstream"]
+
+
+class Upstream(Protocol):
+    """The nine operations, and the accounting the responses report."""
+
+    @property
+    def calls(self) -> int: ...
+
+    @property
+    def attempts(self) -> int: ...
+
+    @property
+    def max_calls(self) -> int: ...
+
+    @property
+    def max_in_flight(self) -> int: ...
+
+    async def create_thread(self, body: JSONObject) -> ThreadObject: ...
+
+    async def get_thread(self, thread_id: str) -> ThreadObject: ...
+
+    async def modify_thread(self, thread_id: str, body: JSONObject) -> ThreadObject: ...
+
+    async def delete_thread(self, thread_id: str) -> DeletedObject: ...
+
+    async def create_message(self, thread_id: str, body: JSONObject) -> MessageObject: ...
+
+    async def list_messages(self, thread_id: str, params: ListMessagesParams) -> MessageList: ...
+
+    async def get_message(self, thread_id: str, message_id: str) -> MessageObject: ...
+
+    async def modify_message(
+        self, thread_id: str, message_id: str, body: JSONObject
+    ) -> MessageObject: ...
+
+    async def delete_message(self, thread_id: str, message_id: str) -> DeletedObject: ...
