@@ -14,6 +14,17 @@ ensure_node() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
 }
 
+# GraphQL Code Generator's dependencies need Node.js 20 or newer (Debian 12's own
+# package is 18): say so at set-up rather than as a puzzling failure in the tests.
+node_is_recent_enough() {
+  local major
+  major=$(node -p 'process.versions.node.split(".")[0]')
+  if [ "$major" -lt 20 ]; then
+    echo "setup: Node.js $(node --version) is too old; Node.js 20 or newer is needed." >&2
+    return 1
+  fi
+}
+
 # npm ci in folder $1, unless its node_modules was installed from the same lockfile.
 npm_ci() {
   local dir=$1 want stamp

@@ -8,6 +8,7 @@ cd "$(dirname "$0")/../.."
 . scripts/lib/node.sh
 
 ensure_node
+node_is_recent_enough
 npm_ci examples/typescript
 
 requirements=examples/python/requirements-codegen.txt
