@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     breaker_reset_seconds: float = Field(
         default=10.0, gt=0, description="Seconds an open circuit waits before a trial call."
     )
+    upstream_max_response_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=64 * 1024,
+        description="Largest decoded upstream answer, bytes; past it the call is UPSTREAM_ERROR.",
+    )
 
     # --- embedded store -----------------------------------------------------------
     store_path: Path = Field(

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 
+from gateway.upstream._body import DEFAULT_MAX_RESPONSE_BYTES
 from gateway.upstream._breaker import CircuitBreaker
 from gateway.upstream._redact import install_log_redaction
 from gateway.upstream._retry import RetryPolicy
@@ -65,7 +66,8 @@ class UpstreamClient:
     upstream). ``api_key`` is the server-side key: when set, it is sent on every
     request and callers' tokens are never forwarded. ``requires_key`` says whether a
     request without any credentials is pointless (remote upstreams) or fine (the
-    embedded store without a key). ``sleep`` and ``clock`` are injectable for tests.
+    embedded store without a key). ``max_response_bytes`` bounds the decoded size of
+    one answer (``_body``). ``sleep`` and ``clock`` are injectable for tests.
     The client takes ``http`` over: it is closed by ``aclose()`` and its cookie jar
     is disabled (callers share the pool; cookies must not cross between them).
     """
@@ -81,6 +83,7 @@ class UpstreamClient:
         retry_backoff: float,
         read_timeout: float,
         breaker: CircuitBreaker,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -88,6 +91,8 @@ class UpstreamClient:
             raise ValueError("the upstream API key must be printable ASCII")
         if max_retries < 0 or retry_backoff < 0 or read_timeout <= 0:
             raise ValueError("need max_retries >= 0, retry_backoff >= 0 and read_timeout > 0")
+        if max_response_bytes < 1:
+            raise ValueError("max_response_bytes must be at least 1")
         install_log_redaction()
         # One pool serves every caller: a cookie set in answer to one caller's request
         # must never ride along on another's. The jar refuses and forgets them all.
@@ -102,6 +107,7 @@ class UpstreamClient:
             requires_key=requires_key,
             retry=RetryPolicy(max_retries=max_retries, backoff=retry_backoff),
             read_timeout=read_timeout,
+            max_response_bytes=max_response_bytes,
             breaker=breaker,
             sleep=sleep,
             clock=clock,
@@ -152,6 +158,7 @@ class UpstreamClient:
             breaker=CircuitBreaker(
                 settings.breaker_failure_threshold, settings.breaker_reset_seconds
             ),
+            max_response_bytes=settings.upstream_max_response_bytes,
         )
 
     async def aclose(self) -> None:

@@ -22,7 +22,9 @@ from typing import Any, TypeVar, cast
 
 import httpx
 
+from gateway.upstream import _body as body_reader
 from gateway.upstream import _validate as validate
+from gateway.upstream._body import ACCEPT_ENCODING, ERROR_BODY_LIMIT, Answer
 from gateway.upstream._breaker import CircuitBreaker
 from gateway.upstream._exceptions import (
     CircuitOpenError,
@@ -94,6 +96,7 @@ class Upstream:
     requires_key: bool
     retry: RetryPolicy
     read_timeout: float
+    max_response_bytes: int
     breaker: CircuitBreaker
     sleep: Callable[[float], Awaitable[None]]
     clock: Callable[[], float]
@@ -166,6 +169,7 @@ class UpstreamSession:
             )
         headers = {
             "Accept": "application/json",
+            "Accept-Encoding": ACCEPT_ENCODING,
             "OpenAI-Beta": "assistants=v2",
             "X-Request-Id": request_id,
         }
@@ -333,7 +337,7 @@ class UpstreamSession:
                                 budget = self._deadline_at - upstream.clock()
                                 cut_by_deadline = budget <= upstream.read_timeout
                                 guard.reschedule(loop.time() + min(budget, upstream.read_timeout))
-                                response = await upstream.http.send(request)
+                                answer = await self._receive(request)
                             finally:
                                 self._in_flight -= 1
                 except httpx.TransportError as exc:
@@ -369,17 +373,17 @@ class UpstreamSession:
                     breaker.release()
                     raise
                 else:
-                    status = response.status_code
+                    status = answer.status
                     if 200 <= status < 300:
                         breaker.record_success()
-                        result = self._decode(operation, response, decode)
+                        result = self._decode(operation, answer, decode)
                         self._observe(operation, status, started, attempts, None)
                         return result
                     if status >= 500:
                         breaker.record_failure()
                     else:
                         breaker.record_success()
-                    error = self._status_error(operation, response)
+                    error = self._status_error(operation, answer)
                     retryable = idempotent and status in RETRY_STATUSES
                     wait = error.retry_after
                     reason = str(status)
@@ -418,17 +422,34 @@ class UpstreamSession:
 
     # --- responses and failures -----------------------------------------------------
 
-    def _request_id_of(self, response: httpx.Response) -> str:
-        return response.headers.get("x-request-id") or self._request_id
+    async def _receive(self, request: httpx.Request) -> Answer:
+        """Send one attempt and read its answer, decoded and bounded (``_body``).
 
-    def _decode(self, operation: str, response: httpx.Response, decode: Callable[[Any], T]) -> T:
-        media_type = response.headers.get("content-type", "").partition(";")[0].strip().lower()
-        problem: str | None = None
-        if media_type != "application/json" and not media_type.endswith("+json"):
+        A 2xx body may be ``max_response_bytes`` long; an error envelope at most
+        ``ERROR_BODY_LIMIT``. The response is closed here: one stopped early takes
+        its connection with it instead of leaving the rest of the body in the pool.
+        """
+        upstream = self._upstream
+        response = await upstream.http.send(request, stream=True)
+        try:
+            ok = 200 <= response.status_code < 300
+            limit = upstream.max_response_bytes if ok else ERROR_BODY_LIMIT
+            return await body_reader.read(response, min(limit, upstream.max_response_bytes))
+        finally:
+            await response.aclose()
+
+    def _request_id_of(self, answer: Answer) -> str:
+        return answer.headers.get("x-request-id") or self._request_id
+
+    def _decode(self, operation: str, answer: Answer, decode: Callable[[Any], T]) -> T:
+        media_type = answer.headers.get("content-type", "").partition(";")[0].strip().lower()
+        json_type = media_type == "application/json" or media_type.endswith("+json")
+        problem = answer.problem
+        if problem is None and not json_type:
             problem = "a non-JSON content type"
-        else:
+        if problem is None:
             try:
-                data = json.loads(response.content)
+                data = json.loads(answer.content)
             except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
                 problem = "invalid JSON"
             else:
@@ -439,15 +460,15 @@ class UpstreamSession:
         raise UpstreamResponseError(
             f"upstream answered {operation} with {problem}",
             operation=operation,
-            status=response.status_code,
-            request_id=self._request_id_of(response),
+            status=answer.status,
+            request_id=self._request_id_of(answer),
         )
 
-    def _status_error(self, operation: str, response: httpx.Response) -> UpstreamStatusError:
-        status = response.status_code
+    def _status_error(self, operation: str, answer: Answer) -> UpstreamStatusError:
+        status = answer.status
         body = None
-        content = response.content
-        if content[:1] == b"{" or content.lstrip()[:1] == b"{":
+        content = answer.content
+        if answer.problem is None and (content[:1] == b"{" or content.lstrip()[:1] == b"{"):
             try:
                 body = validate.error_body(json.loads(content))
             except (ValueError, RecursionError):
@@ -457,8 +478,8 @@ class UpstreamSession:
             status=status,
             operation=operation,
             body=body,
-            request_id=self._request_id_of(response),
-            retry_after=parse_retry_after(response.headers),
+            request_id=self._request_id_of(answer),
+            retry_after=parse_retry_after(answer.headers),
         )
 
     def _transport_error(self, operation: str, exc: httpx.TransportError) -> UpstreamError:
