@@ -108,6 +108,7 @@ class UpstreamClient:
             retry=RetryPolicy(max_retries=max_retries, backoff=retry_backoff),
             read_timeout=read_timeout,
             max_response_bytes=max_response_bytes,
+            secrets=tuple(s for s in (api_key, httpx.URL(base_url).host) if s),
             breaker=breaker,
             sleep=sleep,
             clock=clock,

@@ -46,6 +46,7 @@ from gateway.upstream._retry import (
     parse_retry_after,
     transient,
 )
+from gateway.upstream._scrub import Scrubber
 from gateway.upstream._types import (
     DeletedObject,
     JSONObject,
@@ -97,6 +98,8 @@ class Upstream:
     retry: RetryPolicy
     read_timeout: float
     max_response_bytes: int
+    secrets: tuple[str, ...] = field(repr=False)
+    """What no upstream-sourced text may be relayed holding: the key, the upstream host."""
     breaker: CircuitBreaker
     sleep: Callable[[float], Awaitable[None]]
     clock: Callable[[], float]
@@ -126,6 +129,7 @@ class UpstreamSession:
         "_max_in_flight",
         "_observer",
         "_request_id",
+        "_scrub",
         "_semaphore",
         "_upstream",
     )
@@ -175,6 +179,11 @@ class UpstreamSession:
         }
         if authorization is not None:
             headers["Authorization"] = authorization
+        # What this session's upstream must never be relayed saying (see _scrub).
+        server_key = (
+            upstream.authorization.removeprefix("Bearer ") if upstream.authorization else None
+        )
+        self._scrub = Scrubber((server_key, caller_token, httpx.URL(upstream.base_url).host))
         self._headers = headers
         self._body_headers = {**headers, "Content-Type": "application/json"}
 
@@ -439,7 +448,7 @@ class UpstreamSession:
             await response.aclose()
 
     def _request_id_of(self, answer: Answer) -> str:
-        return answer.headers.get("x-request-id") or self._request_id
+        return self._scrub.request_id(answer.headers.get("x-request-id")) or self._request_id
 
     def _decode(self, operation: str, answer: Answer, decode: Callable[[Any], T]) -> T:
         media_type = answer.headers.get("content-type", "").partition(";")[0].strip().lower()
@@ -470,7 +479,7 @@ class UpstreamSession:
         content = answer.content
         if answer.problem is None and (content[:1] == b"{" or content.lstrip()[:1] == b"{"):
             try:
-                body = validate.error_body(json.loads(content))
+                body = self._scrub.error_body(validate.error_body(json.loads(content)))
             except (ValueError, RecursionError):
                 body = None
         return status_error_class(status)(
