@@ -2,7 +2,7 @@
 
 One per app, created in the lifespan: it owns the ``httpx.AsyncClient`` (one
 keep-alive pool, or the in-process ASGI transport to the embedded store), the
-server-side key and the circuit breaker. Everything per GraphQL operation lives in
+server-side key and the circuit breakers (reads, writes). Everything per GraphQL operation lives in
 the ``UpstreamSession`` that ``session()`` returns.
 """
 
@@ -60,13 +60,15 @@ def normalize_base_url(url: str) -> str:
 
 
 class UpstreamClient:
-    """App-wide: owns the one ``httpx.AsyncClient`` (keep-alive pool) and the circuit breaker.
+    """App-wide: owns the one ``httpx.AsyncClient`` (keep-alive pool) and the circuit breakers.
 
     ``base_url`` is the prefix under which ``/threads`` lives (``…/v1`` for a remote
     upstream). ``api_key`` is the server-side key: when set, it is sent on every
     request and callers' tokens are never forwarded. ``requires_key`` says whether a
     request without any credentials is pointless (remote upstreams) or fine (the
-    embedded store without a key). ``max_response_bytes`` bounds the decoded size of
+    embedded store without a key). ``breaker`` guards reads; writes get
+    ``write_breaker`` (default: its twin), so that failing writes never stop reads.
+    ``max_response_bytes`` bounds the decoded size of
     one answer (``_body``). ``sleep`` and ``clock`` are injectable for tests.
     The client takes ``http`` over: it is closed by ``aclose()`` and its cookie jar
     is disabled (callers share the pool; cookies must not cross between them).
@@ -84,6 +86,7 @@ class UpstreamClient:
         read_timeout: float,
         breaker: CircuitBreaker,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        write_breaker: CircuitBreaker | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -100,6 +103,7 @@ class UpstreamClient:
         http.cookies.clear()
         self._http = http
         self._breaker = breaker
+        self._write_breaker = write_breaker or breaker.twin()
         self._upstream = Upstream(
             http=http,
             base_url=base_url.rstrip("/"),
@@ -110,6 +114,7 @@ class UpstreamClient:
             max_response_bytes=max_response_bytes,
             secrets=tuple(s for s in (api_key, httpx.URL(base_url).host) if s),
             breaker=breaker,
+            write_breaker=self._write_breaker,
             sleep=sleep,
             clock=clock,
         )
@@ -168,7 +173,13 @@ class UpstreamClient:
 
     @property
     def breaker(self) -> CircuitBreaker:
+        """The read circuit (GET), the one ``/metrics`` reports."""
         return self._breaker
+
+    @property
+    def write_breaker(self) -> CircuitBreaker:
+        """The write circuit (POST, DELETE): by default ``breaker.twin()``."""
+        return self._write_breaker
 
     def add_event_hooks(
         self,

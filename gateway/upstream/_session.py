@@ -101,6 +101,8 @@ class Upstream:
     secrets: tuple[str, ...] = field(repr=False)
     """What no upstream-sourced text may be relayed holding: the key, the upstream host."""
     breaker: CircuitBreaker
+    """The read circuit (GET); writes have their own, so failing writes never stop reads."""
+    write_breaker: CircuitBreaker
     sleep: Callable[[float], Awaitable[None]]
     clock: Callable[[], float]
 
@@ -315,7 +317,7 @@ class UpstreamSession:
                 content=content,
             )
             idempotent = method in IDEMPOTENT_METHODS
-            breaker = upstream.breaker
+            breaker = upstream.breaker if method == "GET" else upstream.write_breaker
             loop = asyncio.get_running_loop()
             error: UpstreamError | None = None
             retry = 0
