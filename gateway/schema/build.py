@@ -23,6 +23,7 @@ from gateway.schema.mutation import Mutation
 from gateway.schema.oplog import OperationLog
 from gateway.schema.query import Query
 from gateway.schema.scalars import SCALARS
+from gateway.schema.shape import ShapeLimits
 
 __all__ = ["GatewaySchema", "build_schema", "schema_sdl"]
 
@@ -53,6 +54,12 @@ def build_schema(settings: Settings | None = None) -> GatewaySchema:
     settings = settings or Settings()
     rules = limit_rules(settings.max_depth, settings.max_aliases)
     parser = cached_parser(256)
+    shape = ShapeLimits(
+        selection_set_fields=settings.max_selection_set_fields,
+        fragment_spreads=settings.max_fragment_spreads,
+        selections=settings.max_selections,
+        field_pairs=settings.max_field_pairs,
+    )
     if not settings.introspection:
         rules = (*rules, NoSchemaIntrospectionCustomRule)
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
@@ -60,7 +67,7 @@ def build_schema(settings: Settings | None = None) -> GatewaySchema:
         OperationLog,
         ErrorMapping,
         lambda: AddValidationRules(list(rules)),
-        lambda: LimitedParser(parser, settings.max_tokens),
+        lambda: LimitedParser(parser, settings.max_tokens, shape),
         lambda: ValidationCache(maxsize=256),
         lambda: QueryCost(settings.max_cost),
     ]

@@ -53,6 +53,8 @@ from strawberry.extensions import SchemaExtension
 
 from gateway.schema.arguments import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from gateway.schema.errors import ErrorCode
+from gateway.schema.refusals import bad_request, limit_error
+from gateway.schema.shape import ShapeLimits, check_shape
 
 __all__ = [
     "LimitedParser",
@@ -65,18 +67,6 @@ __all__ = [
 ]
 
 _TOKEN_MESSAGE = "Document contains more than"  # noqa: S105 (graphql-core's message)
-
-
-def limit_error(limit: str, maximum: int, actual: int | None, message: str) -> GraphQLError:
-    """The error of one violated limit, with its stable code and figures."""
-    extensions: dict[str, Any] = {
-        "code": ErrorCode.QUERY_TOO_COMPLEX,
-        "limit": limit,
-        "maximum": maximum,
-    }
-    if actual is not None:
-        extensions["actual"] = actual
-    return GraphQLError(message, extensions=extensions)
 
 
 # --- depth and aliases: document-only, cached validation rules ---------------------
@@ -202,16 +192,19 @@ def cached_parser(maxsize: int = 256) -> Parse:
 
 
 class LimitedParser(SchemaExtension):
-    """Parses through a shared cache, stopping past ``max_tokens`` (replaces ``ParserCache``).
+    """Parses through a shared cache, stopping past ``max_tokens`` (replaces ``ParserCache``),
+    then bounds the document's shape (shape.py) before validation may run on it.
 
     graphql-core aborts parsing at the limit with a syntax error; that one becomes
     our ``QUERY_TOO_COMPLEX`` error (limit ``tokens``), answered with 400. Other
-    syntax errors go on as they are.
+    syntax errors go on as they are. A document past a shape limit is refused the
+    same way, so graphql-core's validation never sees it.
     """
 
-    def __init__(self, parser: Parse, max_tokens: int) -> None:
+    def __init__(self, parser: Parse, max_tokens: int, shape: ShapeLimits) -> None:
         self.parser = parser
         self.max_tokens = max_tokens
+        self.shape = shape
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
@@ -221,7 +214,7 @@ class LimitedParser(SchemaExtension):
             except GraphQLSyntaxError as error:
                 if not error.message.startswith(_TOKEN_MESSAGE, len("Syntax Error: ")):
                     raise
-                _bad_request(context.context)
+                bad_request(context.context)
                 raise limit_error(
                     "tokens",
                     self.max_tokens,
@@ -229,6 +222,11 @@ class LimitedParser(SchemaExtension):
                     f"The document has more than {self.max_tokens} tokens; "
                     f"the limit is {self.max_tokens}.",
                 ) from None
+            refused = check_shape(context.graphql_document, self.shape)
+            if refused is not None:
+                context.graphql_document = None
+                bad_request(context.context)
+                raise refused
         yield
 
 
@@ -409,7 +407,7 @@ class QueryCost(SchemaExtension):
                     extensions={"code": ErrorCode.BAD_USER_INPUT},
                 )
             ]
-            _bad_request(context.context)
+            bad_request(context.context)
         if document is not None and not context.pre_execution_errors:
             cost = operation_cost(document, context.operation_name, context.variables)
             if cost > self.max_cost:
@@ -425,7 +423,7 @@ class QueryCost(SchemaExtension):
         yield
         errors = context.pre_execution_errors or []
         if any((e.extensions or {}).get("code") == ErrorCode.QUERY_TOO_COMPLEX for e in errors):
-            _bad_request(context.context)
+            bad_request(context.context)
 
 
 def _invalid_unicode(value: Any, path: str) -> str | None:
@@ -451,10 +449,3 @@ def _invalid_unicode(value: Any, path: str) -> str | None:
             if found is not None:
                 return found
     return None
-
-
-def _bad_request(context: object) -> None:
-    """GraphQL-over-HTTP: a request refused before execution is a 400."""
-    response = getattr(context, "response", None)
-    if response is not None:
-        response.status_code = 400
