@@ -93,6 +93,18 @@ class Settings(BaseSettings):
         ge=1,
         description="Most field selections per document, fragments counted where spread.",
     )
+    max_aliased_results: int = Field(
+        default=1000,
+        ge=1,
+        description="Most resolutions of aliased fields per operation, each alias counted "
+        "once per list item it is in.",
+    )
+    max_response_bytes: int = Field(
+        default=16_000_000,
+        ge=1024,
+        description="Largest GraphQL response, bytes of leaf values; past it the "
+        "operation stops with RESPONSE_TOO_LARGE.",
+    )
     max_field_pairs: int = Field(
         default=2000,
         ge=1,

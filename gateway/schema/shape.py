@@ -10,6 +10,9 @@ parser's output is measured first, in one bounded walk that merges fields the
 way execution will (by response name, fragments inlined where they are spread),
 and refused past any of these limits:
 
+- ``aliases``: aliased fields of the operations, fragments counted where they are
+  spread (``MAX_ALIASES``).
+
 - ``selectionSetFields``: field selections merged into one selection set
   (``MAX_SELECTION_SET_FIELDS``). The rule's pairs in a set are at most the
   square of this; it is what the 300-fragment, 500-same-name, 550-identical and
@@ -56,9 +59,10 @@ __all__ = ["ShapeLimits", "check_shape"]
 
 @dataclass(frozen=True, slots=True)
 class ShapeLimits:
-    """The document-shape limits (settings ``MAX_SELECTION_SET_FIELDS``,
+    """The document-shape limits (settings ``MAX_ALIASES``, ``MAX_SELECTION_SET_FIELDS``,
     ``MAX_FRAGMENT_SPREADS``, ``MAX_SELECTIONS``, ``MAX_FIELD_PAIRS``)."""
 
+    aliases: int
     selection_set_fields: int
     fragment_spreads: int
     selections: int
@@ -86,6 +90,8 @@ class _Walk:
         self.selections = 0
         self.spreads = 0
         self.pairs = 0
+        self.aliases = 0
+        self.in_operation = True
 
     def walk(self, root: list[tuple[SelectionSetNode, _Chain]]) -> None:
         """Walk a selection set and, level by level, the sets merged under it (no recursion:
@@ -108,6 +114,8 @@ class _Walk:
                 if isinstance(selection, FieldNode):
                     fields += 1
                     self.selections += 1
+                    if selection.alias is not None and self.in_operation:
+                        self.aliases += 1
                     key = (selection.alias or selection.name).value
                     earlier = seen.get(key, 0)
                     seen[key] = earlier + 1
@@ -141,6 +149,16 @@ class _Walk:
         pending.append((fragment.selection_set, chain | {name}))
 
     def _check(self, fields: int) -> None:
+        if self.aliases > self._limits.aliases:
+            raise _ShapeExceededError(
+                limit_error(
+                    "aliases",
+                    self._limits.aliases,
+                    self.aliases,
+                    f"The document uses {self.aliases} aliases; the limit is "
+                    f"{self._limits.aliases}.",
+                )
+            )
         if self.pairs > self._limits.field_pairs:
             raise _ShapeExceededError(
                 limit_error(
@@ -179,8 +197,10 @@ def check_shape(document: DocumentNode, limits: ShapeLimits) -> GraphQLError | N
     try:
         for definition in document.definitions:
             if isinstance(definition, OperationDefinitionNode):
+                walk.in_operation = True
                 walk.walk([(definition.selection_set, frozenset())])
             elif isinstance(definition, FragmentDefinitionNode):
+                walk.in_operation = False  # its aliases count where it is spread
                 walk.walk([(definition.selection_set, frozenset((definition.name.value,)))])
     except _ShapeExceededError as exceeded:
         return exceeded.error

@@ -29,7 +29,7 @@ from tests.schema.served import ConfiguredServer
 
 AUTH = {"Authorization": "Bearer caller-token-for-the-stub"}
 DEFAULTS = ShapeLimits(
-    selection_set_fields=100, fragment_spreads=200, selections=1500, field_pairs=2000
+    aliases=100, selection_set_fields=100, fragment_spreads=200, selections=1500, field_pairs=2000
 )
 # The limit each attack trips first under the default settings.
 EXPECTED = {
