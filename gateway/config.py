@@ -84,6 +84,37 @@ class Settings(BaseSettings):
     max_aliases: int = Field(default=100, ge=1, description="Maximum aliases per operation.")
     max_tokens: int = Field(default=5000, ge=1, description="Maximum tokens per document.")
     max_cost: int = Field(default=5000, ge=1, description="Maximum static cost per operation.")
+    max_selection_set_fields: int = Field(
+        default=100,
+        ge=1,
+        description="Most field selections merged into one selection set (fragments spread "
+        "in it included), checked before validation.",
+    )
+    max_fragment_spreads: int = Field(
+        default=200, ge=1, description="Most fragment spreads per document, each expansion counted."
+    )
+    max_selections: int = Field(
+        default=1500,
+        ge=1,
+        description="Most field selections per document, fragments counted where spread.",
+    )
+    max_aliased_results: int = Field(
+        default=1000,
+        ge=1,
+        description="Most resolutions of aliased fields per operation, each alias counted "
+        "once per list item it is in.",
+    )
+    max_response_bytes: int = Field(
+        default=16_000_000,
+        ge=1024,
+        description="Largest GraphQL response, bytes of leaf values; past it the "
+        "operation stops with RESPONSE_TOO_LARGE.",
+    )
+    max_field_pairs: int = Field(
+        default=2000,
+        ge=1,
+        description="Most pairs of same-named fields merged in selection sets, per document.",
+    )
     max_upstream_calls: int = Field(
         default=50, ge=1, description="Upstream calls one operation may make."
     )

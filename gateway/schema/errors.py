@@ -51,6 +51,8 @@ class ErrorCode:
     QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
     REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"
     BATCHING_DISABLED = "BATCHING_DISABLED"
+    # Stopped while running (gateway/schema/execution.py):
+    RESPONSE_TOO_LARGE = "RESPONSE_TOO_LARGE"
 
 
 @dataclass

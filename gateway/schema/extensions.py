@@ -51,6 +51,11 @@ class ErrorMapping(SchemaExtension):
 
     def _map(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error
+        if original is not None and any(error is seen for seen in self._validation_errors):
+            # A literal graphql-core could not parse (an Int of 4,301 digits makes
+            # ``int()`` raise): a validation error of the caller's document, not a
+            # fault of ours. Its message quotes the literal, so it is cut short.
+            return _with_code(_shortened(error), "GRAPHQL_VALIDATION_FAILED")
         if original is None or isinstance(original, GraphQLError):
             return _with_code(error, code_of_uncoded(error, self._validation_errors))
         described = describe(original)
@@ -103,6 +108,22 @@ _REQUEST_ERROR_CODES = frozenset(
 def is_request_error(error: GraphQLError) -> bool:
     """True for an error that stopped the request before execution (GraphQL-over-HTTP 400)."""
     return error.path is None and (error.extensions or {}).get("code") in _REQUEST_ERROR_CODES
+
+
+_MAX_MESSAGE = 300
+
+
+def _shortened(error: GraphQLError) -> GraphQLError:
+    if len(error.message) <= _MAX_MESSAGE:
+        return error
+    return GraphQLError(
+        error.message[: _MAX_MESSAGE - 1] + "…",
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions=error.extensions,
+    )
 
 
 def _with_code(error: GraphQLError, code: str) -> GraphQLError:
