@@ -13,7 +13,8 @@ it, so callers then present a credential of the gateway's own:
   its signature, ``exp`` (required), ``nbf``, and ``iss``/``aud`` when configured.
   The subject is the ``sub`` claim (required). A PEM key only verifies RS/ES/PS/EdDSA
   algorithms and a secret only HS ones, so a public key can never be used as an
-  HMAC secret (algorithm confusion).
+  HMAC secret (algorithm confusion); a token whose header names an algorithm of
+  another key family (ES256 for an RSA key) is refused like any invalid token.
 
 Failures are ``UnauthenticatedError`` with a message fit for the caller; it never
 repeats the credential.
@@ -216,6 +217,11 @@ class Authenticator:
         except jwt.InvalidIssuerError:
             raise UnauthenticatedError("The token's issuer is not trusted.") from None
         except jwt.InvalidTokenError:
+            raise UnauthenticatedError("The token is not valid.") from None
+        except (jwt.InvalidKeyError, TypeError, ValueError):
+            # The header names an algorithm of another key family than the key's (an
+            # RSA key and ES256, an EC key and RS256, a JWKS key of the other kind):
+            # PyJWT fails preparing the key, not verifying the token. Still a bad token.
             raise UnauthenticatedError("The token is not valid.") from None
         subject = claims.get("sub")
         if (
