@@ -28,12 +28,11 @@ import hmac
 import logging
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jwt
 
-if TYPE_CHECKING:
-    from gateway.config import Settings
+from gateway.config import Settings, is_pem, verifying_algorithms
 
 __all__ = ["Authenticator", "Principal", "UnauthenticatedError", "bearer_token", "token_digest"]
 
@@ -75,14 +74,6 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _split_algorithms(algorithms: list[str], *, symmetric: bool) -> list[str]:
-    chosen = [a for a in algorithms if a.upper().startswith("HS") == symmetric]
-    if not chosen:
-        kind = "an HMAC secret" if symmetric else "a public key"
-        raise ValueError(f"JWT_ALGORITHMS has no algorithm that {kind} can verify")
-    return chosen
-
-
 class Authenticator:
     """Checks the caller's credential; built once per app from the settings."""
 
@@ -112,11 +103,11 @@ class Authenticator:
         self._jwks: jwt.PyJWKClient | None = None
         self._algorithms: list[str] = []
         if jwt_key:
-            pem = jwt_key.lstrip().startswith("-----BEGIN")
-            self._algorithms = _split_algorithms(algorithms, symmetric=not pem)
+            pem = is_pem(jwt_key)
+            self._algorithms = verifying_algorithms(algorithms, symmetric=not pem)
             self._key = jwt_key.encode() if pem else jwt_key
         elif jwks_url:
-            self._algorithms = _split_algorithms(algorithms, symmetric=False)
+            self._algorithms = verifying_algorithms(algorithms, symmetric=False)
             self._jwks = jwt.PyJWKClient(
                 jwks_url, cache_keys=True, lifespan=_JWKS_CACHE_SECONDS, timeout=5
             )
