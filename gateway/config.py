@@ -28,6 +28,26 @@ def _split_csv(value: object) -> object:
     return value
 
 
+def is_pem(key: str) -> bool:
+    """A PEM public key (``-----BEGIN ...``), as opposed to an HMAC secret."""
+    return key.lstrip().startswith("-----BEGIN")
+
+
+def verifying_algorithms(algorithms: list[str], *, symmetric: bool) -> list[str]:
+    """The JWT algorithms a key of this kind can verify: HS* for an HMAC secret, the
+    others for a public key, so a public key is never used as an HMAC secret.
+    ``ValueError`` when none is left (the key could verify no token at all)."""
+    chosen = [a for a in algorithms if a.upper().startswith("HS") == symmetric]
+    if not chosen:
+        kind = (
+            "an HMAC secret (GATEWAY_JWT_KEY)"
+            if symmetric
+            else "a public key (GATEWAY_JWT_KEY or GATEWAY_JWT_JWKS_URL)"
+        )
+        raise ValueError(f"GATEWAY_JWT_ALGORITHMS has no algorithm that {kind} can verify")
+    return chosen
+
+
 class Settings(BaseSettings):
     """Everything an operator can configure; see the README's configuration table."""
 
@@ -173,10 +193,41 @@ class Settings(BaseSettings):
             raise ValueError("each entry must be a SHA-256 hex digest (64 hex digits)")
         return digests
 
+    @field_validator("upstream_api_key", "store_api_key")
+    @classmethod
+    def _header_safe(cls, value: SecretStr | None) -> SecretStr | None:
+        """A key goes into an ``Authorization`` header: a newline or any other control
+        or non-ASCII character would fail every request, so it fails the start."""
+        if value is not None:
+            key = value.get_secret_value()
+            if not (key.isascii() and key.isprintable()):
+                raise ValueError("must be printable ASCII (no newline or other control character)")
+        return value
+
     @model_validator(mode="after")
     def _one_jwt_key_source(self) -> Settings:
         if self.jwt_key is not None and self.jwt_jwks_url is not None:
             raise ValueError("set JWT_KEY or JWT_JWKS_URL, not both")
+        return self
+
+    @model_validator(mode="after")
+    def _jwt_algorithms_fit_the_key(self) -> Settings:
+        if self.jwt_key is not None:
+            symmetric = not is_pem(self.jwt_key.get_secret_value())
+            verifying_algorithms(self.jwt_algorithms, symmetric=symmetric)
+        elif self.jwt_jwks_url is not None:
+            verifying_algorithms(self.jwt_algorithms, symmetric=False)
+        return self
+
+    @model_validator(mode="after")
+    def _isolation_needs_authentication(self) -> Settings:
+        """DESIGN.md §8: owner isolation without authentication cannot be safe (there is
+        no subject to stamp, so every caller would read every thread)."""
+        if self.owner_metadata_key is not None and self.auth_required is False:
+            raise ValueError(
+                "GATEWAY_OWNER_METADATA_KEY needs gateway authentication, but "
+                "GATEWAY_AUTH_REQUIRED=false: every caller would read every thread"
+            )
         return self
 
     @property
