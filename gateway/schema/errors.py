@@ -47,7 +47,7 @@ class ErrorCode:
     UPSTREAM_ERROR = "UPSTREAM_ERROR"
     UPSTREAM_CALL_LIMIT = "UPSTREAM_CALL_LIMIT"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
-    # Requests refused before execution (gateway/schema/limits.py, gateway/request_limits.py):
+    # Requests refused before execution (gateway/schema/limits.py, gateway/http_edge):
     QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
     REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"
     BATCHING_DISABLED = "BATCHING_DISABLED"
