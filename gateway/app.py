@@ -28,10 +28,10 @@ from gateway.auth import (
 )
 from gateway.config import Settings
 from gateway.graphiql import install_graphiql
+from gateway.http_edge import install_http_edge
 from gateway.logs import quiet_library_loggers
 from gateway.observability import Observability
 from gateway.published_schema import install_schema_route
-from gateway.request_limits import install_http_limits
 from gateway.router import GatewayGraphQLRouter, remember_sub_response
 from gateway.schema import Context, build_schema
 from gateway.store import Database, create_store_app
@@ -142,7 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.add_exception_handler(UnauthenticatedError, unauthenticated_response)
-    install_http_limits(app, settings)  # 413 / batching / CORS, before any parsing
+    install_http_edge(app, settings, authenticator)  # hosts, CORS, auth, body bounds
     observability.install(app)  # /metrics, /readyz
     install_graphiql(app, settings)  # GET /graphql for browsers, /graphql/static
     install_schema_route(app, settings)  # GET /graphql/schema.graphql

@@ -17,6 +17,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from gateway.app import create_app
     from gateway.config import Settings
+    from gateway.http_edge import server_options
     from gateway.logs import configure_logging
     from gateway.store import StoreOpenError, check_store_path
     from gateway.upstream import normalize_base_url
@@ -57,6 +58,7 @@ def _serve(args: argparse.Namespace) -> int:
         log_config=None,
         access_log=False,
         lifespan="on",
+        **server_options(settings),  # timeouts and the connection cap
     )
     return 0
 

@@ -155,6 +155,30 @@ class Settings(BaseSettings):
         default_factory=list, description="Origins allowed by CORS (comma-separated)."
     )
 
+    # --- HTTP edge (gateway/http_edge) ---------------------------------------------
+    http_header_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds a request's headers may take to arrive."
+    )
+    http_body_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds a request's body may take to arrive."
+    )
+    keepalive_timeout: int = Field(
+        default=5, ge=1, description="Seconds an idle keep-alive connection stays open."
+    )
+    max_connections: int = Field(
+        default=1000, ge=1, description="Open client connections (sockets) at most."
+    )
+    max_body_bytes_in_flight: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1024,
+        description="Request-body bytes the process holds at once, over all requests.",
+    )
+    allowed_hosts: Annotated[list[str] | None, NoDecode] = Field(
+        default=None,
+        description="Host header values served (comma-separated, '*.x' patterns, '*' = any). "
+        "Unset: the loopback names and HOST when HOST is loopback, else any.",
+    )
+
     # --- gateway authentication ----------------------------------------------------
     auth_required: bool | None = Field(
         default=None,
@@ -180,7 +204,9 @@ class Settings(BaseSettings):
         default=None, description="Metadata key stamping each thread with its owner's subject."
     )
 
-    @field_validator("cors_origins", "auth_token_hashes", "jwt_algorithms", mode="before")
+    @field_validator(
+        "cors_origins", "auth_token_hashes", "jwt_algorithms", "allowed_hosts", mode="before"
+    )
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)

@@ -26,7 +26,7 @@ class ErrorCode:
     UPSTREAM_ERROR = "UPSTREAM_ERROR"
     UPSTREAM_CALL_LIMIT = "UPSTREAM_CALL_LIMIT"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
-    # Requests refused before execution (gateway/schema/limits.py, gateway/request_limits.py):
+    # Requests refused before execution (gateway/schema/limits.py, gateway/http_edge):
     GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
     QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"

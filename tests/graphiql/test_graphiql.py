@@ -85,7 +85,9 @@ async def test_missing_assets_fall_back_to_the_cdn_page(
     with caplog.at_level(logging.INFO, logger="gateway.graphiql"):
         install_graphiql(app, make_settings(), assets=VendoredAssets(tmp_path))
     assert "falling back to strawberry's page" in caplog.text
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://localhost"
+    ) as c:
         page = await c.get("/graphql", headers=HTML)
     assert page.status_code == 200
     assert "https://unpkg.com/graphiql" in page.text
