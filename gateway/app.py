@@ -34,7 +34,7 @@ from gateway.published_schema import install_schema_route
 from gateway.request_limits import install_http_limits
 from gateway.router import GatewayGraphQLRouter, remember_sub_response
 from gateway.schema import Context, build_schema
-from gateway.store import Database, create_store_app
+from gateway.store import Database, StoreMount, create_store_app
 from gateway.upstream import Upstream, UpstreamClient
 
 __all__ = ["create_app"]
@@ -153,5 +153,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(graphql, prefix="/graphql")
     if store_app is not None:
-        app.mount("/v1", store_app)
+        app.router.routes.append(StoreMount("/v1", store_app))
     return app
