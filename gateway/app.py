@@ -94,7 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if database is not None:
                 await database.open()
             app.state.upstream = upstream
-            observability.attach(upstream)
+            observability.attach(upstream, store=database)
             yield
         finally:
             await upstream.aclose()
