@@ -34,7 +34,7 @@ from gateway.observability import Observability
 from gateway.published_schema import install_schema_route
 from gateway.router import GatewayGraphQLRouter, remember_sub_response
 from gateway.schema import Context, build_schema
-from gateway.store import Database, create_store_app
+from gateway.store import Database, StoreMount, create_store_app
 from gateway.upstream import Upstream, UpstreamClient
 
 __all__ = ["create_app"]
@@ -94,7 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if database is not None:
                 await database.open()
             app.state.upstream = upstream
-            observability.attach(upstream)
+            observability.attach(upstream, store=database)
             yield
         finally:
             await upstream.aclose()
@@ -153,5 +153,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(graphql, prefix="/graphql")
     if store_app is not None:
-        app.mount("/v1", store_app)
+        app.router.routes.append(StoreMount("/v1", store_app))
     return app

@@ -14,9 +14,9 @@ tree and the error envelope), ``validation`` (request bodies and queries),
 in SQL), ``routes`` (HTTP handlers) and ``app`` (the ASGI application).
 """
 
-from gateway.store.app import create_store_app
+from gateway.store.app import StoreMount, create_store_app
 from gateway.store.database import Database
 from gateway.store.errors import StoreOpenError
 from gateway.store.sqlite import check_store_path
 
-__all__ = ["Database", "StoreOpenError", "check_store_path", "create_store_app"]
+__all__ = ["Database", "StoreMount", "StoreOpenError", "check_store_path", "create_store_app"]
