@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from gateway.config import Settings
 
 __all__ = [
+    "FD_HEADROOM",
     "AllowedHosts",
     "AuthenticateFirst",
     "BodyBudget",

@@ -204,3 +204,41 @@ def test_redirect_location_never_names_the_callers_host(edge: EdgeServer) -> Non
     )
     assert response.json() == {"data": {"__typename": "Query"}}
     assert edge.upstream_calls() == 0
+
+
+@pytest.mark.parametrize("edge", [{"HTTP_BODY_TIMEOUT": "2"}], indirect=True)
+async def test_store_bodies_have_the_same_deadline(edge: EdgeServer) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", edge.port)
+    writer.write(
+        head(
+            edge.port, "POST", "/v1/threads", Content_Type="application/json", Content_Length="100"
+        )
+        + b'{"metadata": '
+    )
+    await writer.drain()
+    started = time.monotonic()
+    answer = await read_answer(reader, 20)
+    assert status_of(answer) == 408, answer
+    assert time.monotonic() - started < 15
+    error = json.loads(json_body_of(answer))["error"]  # the OpenAI envelope on /v1
+    assert "did not arrive within 2 seconds" in error["message"]
+    writer.close()
+    # A whole body is served as before.
+    created = httpx.post(f"{edge.base_url}/v1/threads", json={}, timeout=10)
+    assert created.status_code == 200, created.text
+    assert created.json()["object"] == "thread"
+
+
+async def test_oversized_headers_are_431(gateway_server: ServerProcess) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", gateway_server.port)
+    answering = asyncio.create_task(read_answer(reader, 20))
+    writer.write(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    try:
+        for _ in range(20):  # 40 KB of one header, never ended
+            writer.write(b"X-Padding: " + b"x" * 2000 + b"\r\n")
+            await writer.drain()
+    except ConnectionError:
+        pass
+    answer = await answering
+    assert status_of(answer) == 431, answer[:200]
+    writer.close()
