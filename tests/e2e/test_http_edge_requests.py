@@ -71,15 +71,26 @@ async def _typename_latencies(base_url: str, count: int, **headers: str) -> list
 )
 async def test_stalled_bodies_are_bounded_in_memory_and_time(edge: EdgeServer) -> None:
     before = edge.rss_bytes()
+    peak = before
+    attacking = True
+
+    async def sample_rss() -> None:
+        nonlocal peak
+        while attacking:
+            peak = max(peak, edge.rss_bytes())
+            await asyncio.sleep(0.1)
+
+    sampler = asyncio.create_task(sample_rss())
     attackers = [await _stall_a_body(edge.port, 900_000, 800_000) for _ in range(250)]
     answering = [asyncio.create_task(read_answer(reader, 30)) for reader, _ in attackers]
-    await asyncio.sleep(1.0)
-    peak = edge.rss_bytes()
     latencies = await _typename_latencies(edge.base_url, 5)  # a normal client, meanwhile
-    answers = await asyncio.gather(*answering)
+    await asyncio.sleep(2.0)  # every body sent, within the 3 s deadline
     # 250 x 800 KB = 200 MB were sent; the process holds at most the 16 MB budget
     # plus 64 KiB per connection (0.1: every byte, about 200 MB more).
     assert peak - before < 100_000_000, (before, peak)
+    answers = await asyncio.gather(*answering)
+    attacking = False
+    await sampler
     # Every connection ended (gather returned): a 408 at the body deadline, a 503 when
     # the budget was spent, or a reset (the server closed with body bytes unread).
     statuses = [status_of(answer) for answer in answers]
