@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from gateway.schema.errors import ErrorCode
+from gateway.errors import ErrorCode
 
 if TYPE_CHECKING:
     import asyncio

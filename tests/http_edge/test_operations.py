@@ -7,7 +7,8 @@ import json
 import pytest
 
 from gateway.http_edge._answers import EdgeRefusalError
-from gateway.http_edge._operations import MAX_JSON_DEPTH, check_body, check_query_string
+from gateway.http_edge._operations import check_body, check_query_string
+from gateway.wire_contract import MAX_JSON_DEPTH
 
 
 def refused(body: bytes, *, allow_batching: bool = False) -> EdgeRefusalError:
