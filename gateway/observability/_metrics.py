@@ -38,18 +38,16 @@ _BATCH_SIZES = (1, 2, 3, 5, 10, 20, 50, 100)
 
 
 class _BreakerCollector(Collector):
-    """Reads the circuit breaker's state at scrape time (open turns half-open by the clock)."""
+    """Reads a circuit breaker's state at scrape time (open turns half-open by the clock)."""
 
-    def __init__(self, state: Callable[[], BreakerState | None]) -> None:
+    def __init__(self, state: Callable[[], BreakerState | None], name: str, help_text: str) -> None:
         self._state = state
+        self._name = name
+        self._help = help_text
 
     def collect(self) -> Iterable[Metric]:
         current = self._state()
-        family = GaugeMetricFamily(
-            "gateway_upstream_circuit_state",
-            "1 for the upstream circuit breaker's current state, 0 for the others.",
-            labels=["state"],
-        )
+        family = GaugeMetricFamily(self._name, self._help, labels=["state"])
         if current is not None:
             for state in _BREAKER_STATES:
                 family.add_metric([state], 1.0 if state == current else 0.0)
@@ -110,9 +108,31 @@ class GatewayMetrics:
             registry=r,
         )
 
-    def track_breaker(self, state: Callable[[], BreakerState | None]) -> None:
-        """Expose the circuit breaker's state, read from ``state()`` at each scrape."""
-        self.registry.register(_BreakerCollector(state))
+    def track_breaker(
+        self,
+        state: Callable[[], BreakerState | None],
+        write_state: Callable[[], BreakerState | None] | None = None,
+    ) -> None:
+        """Expose the circuit breakers' states, read from ``state()`` at each scrape.
+
+        ``gateway_upstream_circuit_state`` is the read circuit (GET), as it always
+        was; ``gateway_upstream_write_circuit_state`` the write circuit (POST, DELETE).
+        """
+        self.registry.register(
+            _BreakerCollector(
+                state,
+                "gateway_upstream_circuit_state",
+                "1 for the upstream read circuit breaker's current state, 0 for the others.",
+            )
+        )
+        if write_state is not None:
+            self.registry.register(
+                _BreakerCollector(
+                    write_state,
+                    "gateway_upstream_write_circuit_state",
+                    "1 for the upstream write circuit breaker's current state, 0 for the others.",
+                )
+            )
 
     def operation_label(self, name: object) -> str:
         if name is None:
