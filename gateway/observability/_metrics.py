@@ -108,16 +108,8 @@ class GatewayMetrics:
             registry=r,
         )
 
-    def track_breaker(
-        self,
-        state: Callable[[], BreakerState | None],
-        write_state: Callable[[], BreakerState | None] | None = None,
-    ) -> None:
-        """Expose the circuit breakers' states, read from ``state()`` at each scrape.
-
-        ``gateway_upstream_circuit_state`` is the read circuit (GET), as it always
-        was; ``gateway_upstream_write_circuit_state`` the write circuit (POST, DELETE).
-        """
+    def track_breaker(self, state: Callable[[], BreakerState | None]) -> None:
+        """Expose the read circuit breaker's state, read from ``state()`` at each scrape."""
         self.registry.register(
             _BreakerCollector(
                 state,
@@ -125,14 +117,16 @@ class GatewayMetrics:
                 "1 for the upstream read circuit breaker's current state, 0 for the others.",
             )
         )
-        if write_state is not None:
-            self.registry.register(
-                _BreakerCollector(
-                    write_state,
-                    "gateway_upstream_write_circuit_state",
-                    "1 for the upstream write circuit breaker's current state, 0 for the others.",
-                )
+
+    def track_write_breaker(self, state: Callable[[], BreakerState | None]) -> None:
+        """The same for the write circuit (POST, DELETE), a family of its own."""
+        self.registry.register(
+            _BreakerCollector(
+                state,
+                "gateway_upstream_write_circuit_state",
+                "1 for the upstream write circuit breaker's current state, 0 for the others.",
             )
+        )
 
     def operation_label(self, name: object) -> str:
         if name is None:

@@ -34,7 +34,8 @@ class Observability:
         self.metrics = metrics or GatewayMetrics()
         self.tracing = tracing or Tracing()
         self._upstream: UpstreamClient | None = None
-        self.metrics.track_breaker(self._breaker_state, self._write_breaker_state)
+        self.metrics.track_breaker(self._breaker_state)
+        self.metrics.track_write_breaker(self._write_breaker_state)
 
     def _breaker_state(self) -> BreakerState | None:
         return self._upstream.breaker.state if self._upstream is not None else None
