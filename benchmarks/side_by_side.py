@@ -68,6 +68,7 @@ from benchmarks.run import (
 )
 
 TARGETS = ("gateway", "mesh", "passthrough")
+ROOT = Path(__file__).resolve().parents[1]
 MESSAGES = 25  # in the benchmark thread: the screen shows the newest 20
 
 
@@ -121,9 +122,31 @@ class Target:
     body: dict[str, Any] | None
 
 
+def gateway_server(
+    name: str, workdir: Path, upstream_v1: str, code: Path, env: dict[str, str]
+) -> Server:
+    """``python -m gateway serve`` in remote mode, with the gateway package from ``code``."""
+    port = free_port()
+    return Server(
+        name,
+        [sys.executable, "-m", "gateway", "serve"],
+        port,
+        base_env()
+        | {
+            "PYTHONPATH": str(code),
+            "GATEWAY_UPSTREAM_URL": upstream_v1,
+            "GATEWAY_PORT": str(port),
+            "GATEWAY_LOG_LEVEL": "warning",
+            "GATEWAY_STORE_PATH": str(workdir / f"unused-{name}.sqlite3"),
+        }
+        | env,
+        workdir / f"{name}.log",
+    )
+
+
 @contextmanager
 def servers(
-    workdir: Path, peer: MeshPeer, gateway_env: dict[str, str]
+    workdir: Path, peer: MeshPeer, gateway_env: dict[str, str], baseline: Path | None
 ) -> Iterator[tuple[Server, dict[str, Server]]]:
     with ExitStack() as stack:
         port = free_port()
@@ -149,22 +172,11 @@ def servers(
         upstream_v1 = upstream.url + "/v1"
         started: dict[str, Server] = {}
 
-        port = free_port()
-        started["gateway"] = Server(
-            "gateway",
-            [sys.executable, "-m", "gateway", "serve"],
-            port,
-            base_env()
-            | {
-                "GATEWAY_UPSTREAM_URL": upstream_v1,
-                "GATEWAY_PORT": str(port),
-                "GATEWAY_LOG_LEVEL": "warning",
-                "GATEWAY_STORE_PATH": str(workdir / "unused.sqlite3"),
-            }
-            | gateway_env,
-            workdir / "gateway.log",
-        )
+        started["gateway"] = gateway_server("gateway", workdir, upstream_v1, ROOT, gateway_env)
         stack.callback(started["gateway"].stop)
+        if baseline is not None:
+            started["baseline"] = gateway_server("baseline", workdir, upstream_v1, baseline, {})
+            stack.callback(started["baseline"].stop)
 
         port = free_port()
         started["mesh"] = Server(
@@ -198,6 +210,8 @@ def servers(
         )
         stack.callback(started["passthrough"].stop)
         started["gateway"].wait_ready("/healthz")
+        if baseline is not None:
+            started["baseline"].wait_ready("/healthz")
         started["mesh"].wait_ready("/healthcheck", timeout=60)
         started["passthrough"].wait_ready("/docs")
         yield upstream, started
@@ -221,13 +235,17 @@ def seed(http: httpx.Client) -> str:
 
 def targets(started: dict[str, Server], peer: MeshPeer, thread: str) -> list[Target]:
     mesh_query = (peer.folder / "queries" / "thread-with-last-20-messages.graphql").read_text()
+    gateways = [name for name in ("gateway", "baseline") if name in started]
     return [
-        Target(
-            "gateway",
-            started["gateway"],
-            "POST",
-            "/graphql",
-            {"query": CHAT_LIKE_MESH, "variables": {"threadId": thread}},
+        *(
+            Target(
+                name,
+                started[name],
+                "POST",
+                "/graphql",
+                {"query": CHAT_LIKE_MESH, "variables": {"threadId": thread}},
+            )
+            for name in gateways
         ),
         Target(
             "mesh",
@@ -259,7 +277,7 @@ def ask(target: Target) -> dict[str, Any]:
 def message_ids(target: Target, answer: dict[str, Any]) -> list[str]:
     if target.name == "mesh":
         return [m["id"] for m in answer["data"]["listMessages"]["data"]]
-    data = answer["data"] if target.name == "gateway" else answer
+    data = answer if target.name == "passthrough" else answer["data"]
     return [m["id"] for m in data["thread"]["messages"]["nodes"]]
 
 
@@ -281,6 +299,8 @@ def check(control: httpx.Client, chosen: list[Target]) -> dict[str, Any]:
             f"{json.dumps(answers['passthrough'])[:2000]}\n"
             f"{json.dumps(answers['gateway']['data'])[:2000]}"
         )
+    if "baseline" in answers and answers["baseline"] != answers["gateway"]:
+        raise RuntimeError("the baseline gateway's answer differs from the gateway's")
     if set(calls.values()) != {2}:
         raise RuntimeError(f"expected 2 upstream calls per request: {calls}")
     sizes = {name: len(json.dumps(a)) for name, a in answers.items()}
@@ -378,7 +398,7 @@ def report(results: dict[str, Any]) -> str:
     )
     add("|---|---|---|---|---|---|---|---|---|---|")
     for config in results["configs"]:
-        for name in TARGETS:
+        for name in results["targets"]:
             cells = [
                 fmt.format(statistics.median(r[name][key] for r in config["rounds"]))
                 for key, _, fmt in FIGURES
@@ -395,18 +415,22 @@ def report(results: dict[str, Any]) -> str:
                 + " | ".join(cells)
                 + f" | {ratio_cell} | {cpu_cell} |"
             )
-    add("\nratios, gateway / Mesh, per round (median in bold):\n")
-    add("| latency | conns | req/s | p50 | p99 | CPU/req | peak RSS |")
-    add("|---|---|---|---|---|---|---|")
-    for config in results["configs"]:
-        cells = []
-        for key, _, _ in FIGURES:
-            median, rounds = ratios(config, key, "gateway", "mesh")
-            cells.append(f"**{median:.2f}** ({', '.join(f'{x:.2f}' for x in rounds)})")
-        where = f"| {config['latency_ms']:g} ms | {config['connections']} | "
-        add(where + " | ".join(cells) + " |")
+    for other in (name for name in results["targets"] if name != "gateway"):
+        add(f"\nratios, gateway / {other}, per round (median in bold):\n")
+        add("| latency | conns | req/s | p50 | p99 | CPU/req | peak RSS |")
+        add("|---|---|---|---|---|---|---|")
+        for config in results["configs"]:
+            cells = []
+            for key, _, _ in FIGURES:
+                median, rounds = ratios(config, key, "gateway", other)
+                cells.append(f"**{median:.2f}** ({', '.join(f'{x:.2f}' for x in rounds)})")
+            where = f"| {config['latency_ms']:g} ms | {config['connections']} | "
+            add(where + " | ".join(cells) + " |")
     errors = sum(
-        r[name]["errors"] for c in results["configs"] for r in c["rounds"] for name in TARGETS
+        r[name]["errors"]
+        for c in results["configs"]
+        for r in c["rounds"]
+        for name in results["targets"]
     )
     add(f"\nwrk errors over all runs: {errors}; checks: {results['checks']}")
     return "\n".join(lines)
@@ -427,6 +451,21 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME=VALUE",
         help="extra environment for the gateway process (to measure a setting)",
     )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="also run the gateway from another tree (e.g. `git archive main | tar -x -C DIR`)"
+        " as a fourth server, for before/after ratios within each round",
+    )
+    parser.add_argument(
+        "--skip",
+        nargs="+",
+        default=[],
+        choices=["mesh", "passthrough"],
+        help="checked but not loaded (shorter runs when measuring a change)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="JSON results file")
     args = parser.parse_args(argv)
     if args.quick:
@@ -443,13 +482,16 @@ def main(argv: list[str] | None = None) -> int:
     }
     with tempfile.TemporaryDirectory(prefix="gateway-side-by-side-") as tmp:
         workdir = Path(tmp)
-        with servers(workdir, peer, gateway_env) as (upstream, started):
+        with servers(workdir, peer, gateway_env, args.baseline) as (upstream, started):
             control = httpx.Client(base_url=upstream.url, timeout=30)
             thread = seed(control)
             control.post("/_bench/cache", params={"on": 1}).raise_for_status()
             chosen = targets(started, peer, thread)
+            results["targets"] = [t.name for t in chosen]
             results["checks"] = check(control, chosen)
             progress(f"checked: {results['checks']}")
+            chosen = [t for t in chosen if t.name not in args.skip]
+            results["targets"] = [t.name for t in chosen]
             results["configs"] = measure(
                 chosen,
                 control,
