@@ -31,7 +31,7 @@ CONCURRENCY = 10  # the gateway's default upstream_concurrency
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    limits = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=30)
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=100, keepalive_expiry=30)
     async with httpx.AsyncClient(
         base_url=os.environ["PASSTHROUGH_UPSTREAM_URL"], headers=HEADERS, limits=limits
     ) as http:
