@@ -26,7 +26,9 @@ from round to round), so that the machine's drift (it is shared) hits all three
 alike; ratios are taken within a round, then the median over rounds. Per run:
 requests/s, p50, p99 (wrk), CPU per request (``/proc/<pid>/stat`` utime+stime of
 the server's process tree, before and after), and peak RSS (``VmHWM`` of the
-tree: the peak since start, so it includes every earlier run).
+tree: the peak since start, so it includes every earlier run), and the TCP
+connections the server opened to the upstream during the run (counted by the
+upstream: distinct client ports), which shows whether its pool keeps them alive.
 
 The upstream answers repeated GETs from a copy of its first answer (``/_bench/cache``)
 during the load runs, so the store's own CPU is small and the same for all three.
@@ -310,12 +312,20 @@ def check(control: httpx.Client, chosen: list[Target]) -> dict[str, Any]:
 # --- load ---------------------------------------------------------------------------
 
 
-def wrk(target: Target, connections: int, seconds: float, workdir: Path) -> dict[str, Any]:
+def upstream_connections(control: httpx.Client) -> int:
+    opened: int = control.get("/_bench/stats").json()["connections"]
+    return opened
+
+
+def wrk(
+    target: Target, connections: int, seconds: float, workdir: Path, control: httpx.Client
+) -> dict[str, Any]:
     body = "nil" if target.body is None else json.dumps(json.dumps(target.body))
     script = workdir / f"wrk-{target.name}.lua"
     script.write_text(WRK_SCRIPT.format(method=target.method, body=body))
     pid = target.server.pid
     cpu_before = tree_cpu_seconds(pid)
+    opened_before = upstream_connections(control)
     result = subprocess.run(
         [
             "wrk",
@@ -334,11 +344,13 @@ def wrk(target: Target, connections: int, seconds: float, workdir: Path) -> dict
         check=True,
     )
     cpu = tree_cpu_seconds(pid) - cpu_before
+    opened = upstream_connections(control) - opened_before
     line = next(x for x in result.stderr.splitlines() if x.startswith("WRK "))
     figures: dict[str, Any] = json.loads(line[4:])
     figures["rps"] = figures["requests"] / figures["seconds"]
     figures["cpu_ms_per_request"] = cpu / max(1, figures["requests"]) * 1000
     figures["peak_rss_mb"] = tree_peak_rss_mb(pid)
+    figures["upstream_connections"] = opened
     return figures
 
 
@@ -353,7 +365,7 @@ def measure(
 ) -> list[dict[str, Any]]:
     progress("warm-up: 3 s of c16 each")
     for target in chosen:
-        wrk(target, 16, 3, workdir)
+        wrk(target, 16, 3, workdir, control)
     configs: list[dict[str, Any]] = []
     for latency in latencies:
         set_latency(control, latency)
@@ -365,7 +377,7 @@ def measure(
                     f"{latency:g} ms, c{conns}, round {n + 1}/{rounds}: "
                     + ", ".join(t.name for t in order)
                 )
-                runs.append({t.name: wrk(t, conns, seconds, workdir) for t in order})
+                runs.append({t.name: wrk(t, conns, seconds, workdir, control) for t in order})
             configs.append({"latency_ms": latency, "connections": conns, "rounds": runs})
     return configs
 
@@ -378,6 +390,7 @@ FIGURES = (
     ("p99", "p99 (ms)", "{:.1f}"),
     ("cpu_ms_per_request", "CPU/req (ms)", "{:.2f}"),
     ("peak_rss_mb", "peak RSS (MiB)", "{:.0f}"),
+    ("upstream_connections", "new upstream conns", "{:.0f}"),
 )
 
 
@@ -394,9 +407,10 @@ def report(results: dict[str, Any]) -> str:
     add(f"node: {results['node']}; {results['args']}\n")
     add(
         "| latency | conns | server | req/s | p50 (ms) | p99 (ms) | CPU/req (ms) | "
-        "peak RSS (MiB) | gateway/this req/s: median (rounds) | this/gateway CPU/req |"
+        "peak RSS (MiB) | new upstream conns | gateway/this req/s: median (rounds) | "
+        "this/gateway CPU/req |"
     )
-    add("|---|---|---|---|---|---|---|---|---|---|")
+    add("|---|---|---|---|---|---|---|---|---|---|---|")
     for config in results["configs"]:
         for name in results["targets"]:
             cells = [
@@ -421,7 +435,7 @@ def report(results: dict[str, Any]) -> str:
         add("|---|---|---|---|---|---|---|")
         for config in results["configs"]:
             cells = []
-            for key, _, _ in FIGURES:
+            for key, _, _ in FIGURES[:5]:
                 median, rounds = ratios(config, key, "gateway", other)
                 cells.append(f"**{median:.2f}** ({', '.join(f'{x:.2f}' for x in rounds)})")
             where = f"| {config['latency_ms']:g} ms | {config['connections']} | "

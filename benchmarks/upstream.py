@@ -6,7 +6,9 @@ every request (an ``asyncio.sleep``: it costs no CPU and overlaps across request
 like a network round trip) and counts the requests it served. Two control routes,
 never delayed or counted:
 
-- ``GET /_bench/stats``: ``{"calls": n, "latency_ms": x}``;
+- ``GET /_bench/stats``: ``{"calls": n, "connections": c, "latency_ms": x}``, where
+  ``connections`` counts the distinct client (address, port) pairs seen: the TCP
+  connections opened to it by the servers under test;
 - ``POST /_bench/latency?ms=x``: change the latency (seeding runs at 0);
 - ``POST /_bench/cache?on=1``: answer each ``GET`` from a copy of its first answer
   (by path and query), so that under load the store costs almost nothing and the
@@ -40,6 +42,7 @@ class LatencyUpstream:
         self.database = database
         self.latency = latency
         self.calls = 0
+        self.clients: set[tuple[str, int]] = set()
         self.cache: dict[tuple[str, bytes], list[Message]] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -54,6 +57,9 @@ class LatencyUpstream:
             await _json(send, 404, {"error": "not found"})
             return
         self.calls += 1
+        client = scope.get("client")
+        if client is not None:
+            self.clients.add((client[0], client[1]))
         if self.latency > 0:
             await asyncio.sleep(self.latency)
         scope = {**scope, "root_path": scope.get("root_path", "") + "/v1"}  # as a Mount does
@@ -83,7 +89,8 @@ class LatencyUpstream:
         if scope["path"] == "/_bench/cache" and scope["method"] == "POST":
             query = parse_qs(scope.get("query_string", b"").decode())
             self.cache = {} if query["on"][0] == "1" else None
-        await _json(send, 200, {"calls": self.calls, "latency_ms": self.latency * 1000})
+        stats = {"calls": self.calls, "connections": len(self.clients)}
+        await _json(send, 200, stats | {"latency_ms": self.latency * 1000})
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         async with self._database():
