@@ -13,6 +13,7 @@ from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
+from gateway.response_json import encode_response
 from gateway.schema import Context
 from gateway.schema.extensions import code_of_uncoded, is_request_error
 
@@ -28,6 +29,10 @@ class GatewayGraphQLRouter(GraphQLRouter[Context, None]):
     async def get_sub_response(self, request: Request) -> Response:
         response: Response = request.state.sub_response
         return response
+
+    def encode_json(self, data: object) -> bytes:
+        """Responses are encoded by orjson (``gateway.response_json``)."""
+        return encode_response(data)
 
     async def process_result(
         self, request: Request, result: ExecutionResult
