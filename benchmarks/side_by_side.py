@@ -170,7 +170,7 @@ def servers(
             workdir / "upstream.log",
         )
         stack.callback(upstream.stop)
-        upstream.wait_ready("/_bench/stats")
+        upstream.wait_ready("/_bench/stats", timeout=180)
         upstream_v1 = upstream.url + "/v1"
         started: dict[str, Server] = {}
 
@@ -211,11 +211,12 @@ def servers(
             workdir / "passthrough.log",
         )
         stack.callback(started["passthrough"].stop)
-        started["gateway"].wait_ready("/healthz")
+        # Generous: on a loaded machine four servers importing at once take a while.
+        started["gateway"].wait_ready("/healthz", timeout=180)
         if baseline is not None:
-            started["baseline"].wait_ready("/healthz")
-        started["mesh"].wait_ready("/healthcheck", timeout=60)
-        started["passthrough"].wait_ready("/docs")
+            started["baseline"].wait_ready("/healthz", timeout=180)
+        started["mesh"].wait_ready("/healthcheck", timeout=180)
+        started["passthrough"].wait_ready("/docs", timeout=180)
         yield upstream, started
 
 
