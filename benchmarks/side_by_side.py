@@ -1,6 +1,7 @@
 """Side by side with GraphQL Mesh: ``.venv/bin/python -m benchmarks.side_by_side [--quick]``.
 
-A full run takes about 7 minutes (``--quick``: about 1.5); ``--help`` for the knobs.
+A full run takes about 6 minutes (9 with ``--baseline``; ``--quick``: about 1.5);
+``--help`` for the knobs.
 Needs ``wrk`` (``apt-get install -y wrk``) and Node.js 20+ with npm (for the peer).
 
 Starts, on loopback, ONE upstream (``benchmarks.upstream``: the embedded store
