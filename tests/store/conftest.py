@@ -20,6 +20,7 @@ import openai
 import pytest
 
 from gateway.store import Database, create_store_app
+from tests.store.postgres import PostgresServer, provide_server
 from tests.store.server import ServerProcess
 from tests.store.spec import SpecChecker
 
@@ -27,6 +28,13 @@ from tests.store.spec import SpecChecker
 @pytest.fixture(scope="session")
 def spec_checker() -> SpecChecker:
     return SpecChecker()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """The PostgreSQL server of this run (see ``tests/store/postgres.py``); never a skip."""
+    with provide_server() as found:
+        yield found
 
 
 @pytest.fixture(scope="session")
