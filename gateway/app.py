@@ -34,7 +34,7 @@ from gateway.published_schema import install_schema_route
 from gateway.request_limits import install_http_limits
 from gateway.router import GatewayGraphQLRouter, remember_sub_response
 from gateway.schema import Context, build_schema
-from gateway.store import Database, create_store_app
+from gateway.store import create_backend, create_store_app
 from gateway.upstream import Upstream, UpstreamClient
 
 __all__ = ["create_app"]
@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     observability = Observability(settings)
     authenticator = Authenticator.from_settings(settings)
     settings = _close_the_store_door(settings, authenticator.required)
-    database = Database(settings.store_path) if settings.embedded else None
+    database = create_backend(settings.store_location) if settings.embedded else None
     store_app = (
         create_store_app(
             database,

@@ -1,4 +1,4 @@
-"""The ``messages-gateway`` command: ``serve`` and ``export-schema``."""
+"""The ``messages-gateway`` command: serve, export-schema, migrate and copy-store."""
 
 from __future__ import annotations
 
@@ -7,6 +7,10 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gateway.config import Settings
 
 __all__ = ["main"]
 
@@ -18,7 +22,7 @@ def _serve(args: argparse.Namespace) -> int:
     from gateway.app import create_app
     from gateway.config import Settings
     from gateway.logs import configure_logging
-    from gateway.store import StoreOpenError, check_store_path
+    from gateway.store import StoreOpenError, migrate
     from gateway.upstream import normalize_base_url
 
     try:
@@ -45,7 +49,7 @@ def _serve(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level)
     if settings.embedded:
         try:
-            check_store_path(settings.store_path)
+            migrate(settings.store_location)  # the schema, once, before any worker starts
         except StoreOpenError as exc:
             print(f"messages-gateway: {exc}", file=sys.stderr)
             return 2
@@ -72,6 +76,53 @@ def _export_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _settings_or_exit() -> Settings | None:
+    """The settings from the environment, or ``None`` after printing what is wrong."""
+    from pydantic import ValidationError
+
+    from gateway.config import Settings
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "\n".join(
+            f"  {'.'.join(str(part) for part in error['loc']) or 'settings'}: {error['msg']}"
+            for error in exc.errors(include_input=False, include_url=False)
+        )
+        print(f"messages-gateway: invalid configuration:\n{problems}", file=sys.stderr)
+        return None
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    """Apply the store's migrations (GATEWAY_STORE_URL, or --url) and exit."""
+    from gateway.store import StoreOpenError, migrate, parse_store_url
+
+    if args.url is not None:
+        try:
+            where = parse_store_url(args.url)
+        except ValueError as exc:
+            print(f"messages-gateway: invalid --url: {exc}", file=sys.stderr)
+            return 2
+    else:
+        settings = _settings_or_exit()
+        if settings is None:
+            return 2
+        where = settings.store_location
+    try:
+        found, now = migrate(where)
+    except StoreOpenError as exc:
+        print(f"messages-gateway: {exc}", file=sys.stderr)
+        return 2
+    if found == now:
+        print(f"messages-gateway: the store at {where.location} is at schema version {now}")
+    else:
+        print(
+            f"messages-gateway: migrated the store at {where.location} "
+            f"from schema version {found} to {now}"
+        )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="messages-gateway",
@@ -92,6 +143,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="file to write, or - for stdout (default: schema.graphql)",
     )
     export.set_defaults(handler=_export_schema)
+    migrate = commands.add_parser(
+        "migrate", help="create or migrate the store's schema (GATEWAY_STORE_URL) and exit"
+    )
+    migrate.add_argument(
+        "--url", default=None, help="a store URL instead of GATEWAY_STORE_URL / STORE_PATH"
+    )
+    migrate.set_defaults(handler=_migrate)
     return parser
 
 

@@ -15,20 +15,21 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway.store import Database, create_store_app
+from gateway.store import StoreBackend, create_store_app
+from tests.store.backends import query
 
 Page = dict[str, Any]
 
 
 @pytest.fixture
-async def unchecked_client(database: Database) -> Any:
+async def unchecked_client(store: StoreBackend) -> Any:
     """The store in-process without the spec-checking hook.
 
     The property test makes thousands of requests, and openapi-core takes
     about 10 ms per response; list responses are spec-checked by every other
     test here.
     """
-    transport = httpx.ASGITransport(app=create_store_app(database, api_key=None))
+    transport = httpx.ASGITransport(app=create_store_app(store, api_key=None))
     async with httpx.AsyncClient(transport=transport, base_url="http://embedded-store") as client:
         yield client
 
@@ -190,19 +191,17 @@ async def test_cursor_at_either_end(client: httpx.AsyncClient) -> None:
     assert desc_before_last["data"] == []
 
 
-async def test_run_id_filter(client: httpx.AsyncClient, database: Database) -> None:
+async def test_run_id_filter(client: httpx.AsyncClient, store: StoreBackend) -> None:
     thread_id, ascending = await make_thread(client, 6, initial=6)
     assert (await list_page(client, thread_id, run_id="run_abc"))["data"] == []
 
     # Runs are not part of this API, so messages with a run id can only come from
     # elsewhere (a future runs endpoint, an import): put two in directly.
-    def tag(conn: Any) -> None:
-        conn.executemany(
-            "UPDATE messages SET run_id = 'run_abc' WHERE id = ?",
-            [(ascending[1],), (ascending[4],)],
-        )
-
-    await database.write(tag)
+    await query(
+        store,
+        "UPDATE messages SET run_id = 'run_abc' WHERE id IN (?, ?)",
+        (ascending[1], ascending[4]),
+    )
     page = await list_page(client, thread_id, run_id="run_abc", order="asc")
     assert ids_of(page) == [ascending[1], ascending[4]]
     assert [m["run_id"] for m in page["data"]] == ["run_abc", "run_abc"]
