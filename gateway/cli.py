@@ -123,6 +123,57 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _copy_store(args: argparse.Namespace) -> int:
+    """Copy every thread and message from one store URL to another (idempotent)."""
+    import asyncio
+
+    from gateway.store import StoreOpenError, create_backend, parse_store_url
+    from gateway.store.copying import CopySummary, copy_store, terminal_progress
+
+    try:
+        source_at = parse_store_url(args.source)
+        target_at = parse_store_url(args.target)
+    except ValueError as exc:
+        print(f"messages-gateway: invalid store URL: {exc}", file=sys.stderr)
+        return 2
+    if source_at == target_at:
+        print("messages-gateway: --from and --to are the same store", file=sys.stderr)
+        return 2
+
+    async def run() -> CopySummary:
+        source = create_backend(source_at)
+        target = create_backend(target_at)
+        await source.open()
+        try:
+            await target.open()
+            try:
+                return await copy_store(source, target, progress=terminal_progress(sys.stderr))
+            finally:
+                await target.close()
+        finally:
+            await source.close()
+
+    try:
+        summary = asyncio.run(run())
+    except StoreOpenError as exc:
+        print(f"messages-gateway: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(
+            "\nmessages-gateway: copy interrupted; what was copied is kept, "
+            "run the same command again to finish",
+            file=sys.stderr,
+        )
+        return 130
+    print(
+        f"messages-gateway: copied {summary.threads_copied} threads and "
+        f"{summary.messages_copied} messages from {source_at.location} to {target_at.location}; "
+        f"{summary.threads_present} threads and {summary.messages_present} messages "
+        "were already there"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="messages-gateway",
@@ -150,6 +201,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--url", default=None, help="a store URL instead of GATEWAY_STORE_URL / STORE_PATH"
     )
     migrate.set_defaults(handler=_migrate)
+    copy = commands.add_parser(
+        "copy-store",
+        help="copy every thread and message from one store to another (ids, order, "
+        "timestamps kept; safe to run again)",
+    )
+    copy.add_argument("--from", dest="source", required=True, help="source store URL")
+    copy.add_argument("--to", dest="target", required=True, help="target store URL")
+    copy.set_defaults(handler=_copy_store)
     return parser
 
 

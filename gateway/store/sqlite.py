@@ -82,16 +82,17 @@ def _initialise(conn: sqlite3.Connection, path: Path) -> tuple[int, int]:
 
     Returns the schema version found and the version the file is at now.
     """
-    application_id = conn.execute("PRAGMA application_id").fetchone()[0]
     mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
     if str(mode).lower() != "wal":
         raise _failure(path, f"cannot switch it to WAL mode (journal mode is {mode!r})")
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
     # An immediate transaction takes the write lock: it proves the file is
-    # writable and keeps two processes from initialising (or migrating) it at once.
+    # writable and keeps two processes from initialising (or migrating) it at once;
+    # everything that decides what to do is read under it.
     conn.execute("BEGIN IMMEDIATE")
     try:
+        application_id = conn.execute("PRAGMA application_id").fetchone()[0]
         tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_schema")]
         if application_id == 0 and not tables:
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")

@@ -15,8 +15,9 @@ from typing import Any
 
 import psycopg
 
-from gateway.store import SQLiteStore, StoreBackend
+from gateway.store import SQLiteStore, StoreBackend, wire
 from gateway.store.postgres import PostgresStore
+from gateway.store.validation import ListQuery
 
 BACKENDS = ("sqlite", "postgresql")
 
@@ -62,3 +63,30 @@ async def snapshot(store: StoreBackend) -> list[Rows]:
 
 def snapshot_at(url: str) -> list[Rows]:
     return [query_at(url, sql) for sql in SNAPSHOT_QUERIES]
+
+
+async def listing(store: StoreBackend) -> list[str]:
+    """Everything a client can see in a store, as the API renders it, in order.
+
+    Every thread, then its messages walked in pages of 7 ascending and of 5
+    descending (so that cursors and ties are exercised), and one page by run.
+    Two stores with equal listings are the same to any client.
+    """
+    seen: list[str] = []
+    after = 0
+    while page := await store.export_threads(after_seq=after, limit=50):
+        for _, thread in page:
+            seen.append(wire.thread_json(await store.get_thread(thread.id)))
+            for order, size in (("asc", 7), ("desc", 5)):
+                cursor: str | None = None
+                while True:
+                    query_ = ListQuery(limit=size, order=order, after=cursor)  # type: ignore[arg-type]
+                    found = await store.list_messages(thread.id, query_)
+                    seen.append(wire.page_json(found))
+                    if not found.has_more:
+                        break
+                    cursor = found.rows[-1].id
+            by_run = await store.list_messages(thread.id, ListQuery(limit=100, run_id="run_legacy"))
+            seen.append(wire.page_json(by_run))
+        after = page[-1][0]
+    return seen
