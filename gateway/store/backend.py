@@ -17,8 +17,10 @@ Contract of every backend (DESIGN.md §6):
    sequence assigned by the database (the SQLite rowid, a PostgreSQL identity
    column), never by a process, and message inserts into one thread are
    serialised by the database, so the sequence follows commit order and every
-   process sees one order. ``created_at`` comes from the database's clock, and
-   never goes back within a thread.
+   process sees one order. ``created_at`` is read inside the insert's
+   transaction (PostgreSQL: the server's clock, one for every replica; SQLite:
+   the machine's, the one machine sharing the file) and is never set below the
+   thread's latest message.
 3. An unknown thread or message raises ``NotFoundError`` with the API's text;
    a cursor that is not a message of the thread raises ``InvalidRequestError``
    naming ``after`` or ``before``.
