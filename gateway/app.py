@@ -76,7 +76,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     observability = Observability(settings)
     authenticator = Authenticator.from_settings(settings)
     settings = _close_the_store_door(settings, authenticator.required)
-    database = create_backend(settings.store_location) if settings.embedded else None
+    database = (
+        create_backend(settings.store_location, pool_size=settings.store_pool_size)
+        if settings.embedded
+        else None
+    )
     store_app = (
         create_store_app(
             database,

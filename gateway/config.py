@@ -74,6 +74,13 @@ class Settings(BaseSettings):
         "postgresql://user@host:port/database (the postgres extra). Unset: STORE_PATH.",
     )
 
+    store_pool_size: int = Field(
+        default=10,
+        ge=1,
+        le=1000,
+        description="Most PostgreSQL connections one process holds (STORE_URL=postgresql://).",
+    )
+
     @field_validator("store_url")
     @classmethod
     def _store_url(cls, value: SecretStr | None) -> SecretStr | None:

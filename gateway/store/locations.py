@@ -77,8 +77,8 @@ def sqlite_location(path: Path) -> StoreLocation:
     return StoreLocation("sqlite", str(path))
 
 
-def create_backend(where: StoreLocation) -> StoreBackend:
-    """The backend for a location, not yet opened."""
+def create_backend(where: StoreLocation, *, pool_size: int = 10) -> StoreBackend:
+    """The backend for a location, not yet opened (``pool_size``: PostgreSQL connections)."""
     if where.kind == "sqlite":
         return SQLiteStore(Path(where.target))
     try:
@@ -87,7 +87,7 @@ def create_backend(where: StoreLocation) -> StoreBackend:
         if exc.name in ("psycopg", "psycopg_pool") or "psycopg" in str(exc):
             raise StoreOpenError(MISSING_DRIVER) from None
         raise
-    return PostgresStore(where.target, location=where.location)
+    return PostgresStore(where.target, location=where.location, max_connections=pool_size)
 
 
 def migrate(where: StoreLocation) -> tuple[int, int]:

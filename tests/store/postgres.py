@@ -136,6 +136,7 @@ class ThrowawayCluster:
             )
 
     def start(self) -> ThrowawayCluster:
+        """Create the cluster and start its server."""
         self._run(
             str(self.binaries / "initdb"),
             "-D",
@@ -148,6 +149,14 @@ class ThrowawayCluster:
             "UTF8",
             "--no-sync",
         )
+        self.start_server()
+        return self
+
+    def stop_server(self) -> None:
+        """Stop the server (fast: connections are cut), keeping the cluster."""
+        self._run(str(self.binaries / "pg_ctl"), "-D", str(self.data), "-m", "fast", "stop")
+
+    def start_server(self) -> None:
         options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
         self._run(
             str(self.binaries / "pg_ctl"),
@@ -162,12 +171,11 @@ class ThrowawayCluster:
             str(START_TIMEOUT),
             "start",
         )
-        return self
 
     def stop(self) -> None:
         if (self.data / "postmaster.pid").exists():
             with contextlib.suppress(PostgresUnavailableError, subprocess.TimeoutExpired):
-                self._run(str(self.binaries / "pg_ctl"), "-D", str(self.data), "-m", "fast", "stop")
+                self.stop_server()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
