@@ -28,13 +28,13 @@ from gateway.auth import (
 )
 from gateway.config import Settings
 from gateway.graphiql import install_graphiql
+from gateway.http_edge import install_http_edge
 from gateway.logs import quiet_library_loggers
 from gateway.observability import Observability
 from gateway.published_schema import install_schema_route
-from gateway.request_limits import install_http_limits
 from gateway.router import GatewayGraphQLRouter, remember_sub_response
 from gateway.schema import Context, build_schema
-from gateway.store import create_backend, create_store_app
+from gateway.store import StoreMount, create_backend, create_store_app
 from gateway.upstream import Upstream, UpstreamClient
 
 __all__ = ["create_app"]
@@ -98,7 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if database is not None:
                 await database.open()
             app.state.upstream = upstream
-            observability.attach(upstream)
+            observability.attach(upstream, store=database)
             yield
         finally:
             await upstream.aclose()
@@ -146,7 +146,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.add_exception_handler(UnauthenticatedError, unauthenticated_response)
-    install_http_limits(app, settings)  # 413 / batching / CORS, before any parsing
+    install_http_edge(app, settings, authenticator)  # hosts, CORS, auth, body bounds
     observability.install(app)  # /metrics, /readyz
     install_graphiql(app, settings)  # GET /graphql for browsers, /graphql/static
     install_schema_route(app, settings)  # GET /graphql/schema.graphql
@@ -157,5 +157,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(graphql, prefix="/graphql")
     if store_app is not None:
-        app.mount("/v1", store_app)
+        app.router.routes.append(StoreMount("/v1", store_app))
     return app

@@ -21,6 +21,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from gateway.app import create_app
     from gateway.config import Settings
+    from gateway.http_edge import server_options
     from gateway.logs import configure_logging
     from gateway.store import StoreOpenError, migrate
     from gateway.upstream import normalize_base_url
@@ -61,6 +62,7 @@ def _serve(args: argparse.Namespace) -> int:
         log_config=None,
         access_log=False,
         lifespan="on",
+        **server_options(settings),  # timeouts and the connection cap
     )
     return 0
 

@@ -31,6 +31,26 @@ def _split_csv(value: object) -> object:
     return value
 
 
+def is_pem(key: str) -> bool:
+    """A PEM public key (``-----BEGIN ...``), as opposed to an HMAC secret."""
+    return key.lstrip().startswith("-----BEGIN")
+
+
+def verifying_algorithms(algorithms: list[str], *, symmetric: bool) -> list[str]:
+    """The JWT algorithms a key of this kind can verify: HS* for an HMAC secret, the
+    others for a public key, so a public key is never used as an HMAC secret.
+    ``ValueError`` when none is left (the key could verify no token at all)."""
+    chosen = [a for a in algorithms if a.upper().startswith("HS") == symmetric]
+    if not chosen:
+        kind = (
+            "an HMAC secret (GATEWAY_JWT_KEY)"
+            if symmetric
+            else "a public key (GATEWAY_JWT_KEY or GATEWAY_JWT_JWKS_URL)"
+        )
+        raise ValueError(f"GATEWAY_JWT_ALGORITHMS has no algorithm that {kind} can verify")
+    return chosen
+
+
 class Settings(BaseSettings):
     """Everything an operator can configure; see the README's configuration table."""
 
@@ -59,6 +79,11 @@ class Settings(BaseSettings):
     )
     breaker_reset_seconds: float = Field(
         default=10.0, gt=0, description="Seconds an open circuit waits before a trial call."
+    )
+    upstream_max_response_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=64 * 1024,
+        description="Largest decoded upstream answer, bytes; past it the call is UPSTREAM_ERROR.",
     )
 
     # --- embedded store -----------------------------------------------------------
@@ -112,6 +137,37 @@ class Settings(BaseSettings):
     max_aliases: int = Field(default=100, ge=1, description="Maximum aliases per operation.")
     max_tokens: int = Field(default=5000, ge=1, description="Maximum tokens per document.")
     max_cost: int = Field(default=5000, ge=1, description="Maximum static cost per operation.")
+    max_selection_set_fields: int = Field(
+        default=100,
+        ge=1,
+        description="Most field selections merged into one selection set (fragments spread "
+        "in it included), checked before validation.",
+    )
+    max_fragment_spreads: int = Field(
+        default=200, ge=1, description="Most fragment spreads per document, each expansion counted."
+    )
+    max_selections: int = Field(
+        default=1500,
+        ge=1,
+        description="Most field selections per document, fragments counted where spread.",
+    )
+    max_aliased_results: int = Field(
+        default=1000,
+        ge=1,
+        description="Most resolutions of aliased fields per operation, each alias counted "
+        "once per list item it is in.",
+    )
+    max_response_bytes: int = Field(
+        default=16_000_000,
+        ge=1024,
+        description="Largest GraphQL response, bytes of leaf values; past it the "
+        "operation stops with RESPONSE_TOO_LARGE.",
+    )
+    max_field_pairs: int = Field(
+        default=2000,
+        ge=1,
+        description="Most pairs of same-named fields merged in selection sets, per document.",
+    )
     max_upstream_calls: int = Field(
         default=50, ge=1, description="Upstream calls one operation may make."
     )
@@ -130,6 +186,30 @@ class Settings(BaseSettings):
     introspection: bool = Field(default=True, description="Answer introspection queries.")
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Origins allowed by CORS (comma-separated)."
+    )
+
+    # --- HTTP edge (gateway/http_edge) ---------------------------------------------
+    http_header_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds a request's headers may take to arrive."
+    )
+    http_body_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds a request's body may take to arrive."
+    )
+    keepalive_timeout: int = Field(
+        default=5, ge=1, description="Seconds an idle keep-alive connection stays open."
+    )
+    max_connections: int = Field(
+        default=1000, ge=1, description="Open client connections (sockets) at most."
+    )
+    max_body_bytes_in_flight: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1024,
+        description="Request-body bytes the process holds at once, over all requests.",
+    )
+    allowed_hosts: Annotated[list[str] | None, NoDecode] = Field(
+        default=None,
+        description="Host header values served (comma-separated, '*.x' patterns, '*' = any). "
+        "Unset: the loopback names and HOST when HOST is loopback, else any.",
     )
 
     # --- gateway authentication ----------------------------------------------------
@@ -157,7 +237,9 @@ class Settings(BaseSettings):
         default=None, description="Metadata key stamping each thread with its owner's subject."
     )
 
-    @field_validator("cors_origins", "auth_token_hashes", "jwt_algorithms", mode="before")
+    @field_validator(
+        "cors_origins", "auth_token_hashes", "jwt_algorithms", "allowed_hosts", mode="before"
+    )
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
@@ -170,10 +252,41 @@ class Settings(BaseSettings):
             raise ValueError("each entry must be a SHA-256 hex digest (64 hex digits)")
         return digests
 
+    @field_validator("upstream_api_key", "store_api_key")
+    @classmethod
+    def _header_safe(cls, value: SecretStr | None) -> SecretStr | None:
+        """A key goes into an ``Authorization`` header: a newline or any other control
+        or non-ASCII character would fail every request, so it fails the start."""
+        if value is not None:
+            key = value.get_secret_value()
+            if not (key.isascii() and key.isprintable()):
+                raise ValueError("must be printable ASCII (no newline or other control character)")
+        return value
+
     @model_validator(mode="after")
     def _one_jwt_key_source(self) -> Settings:
         if self.jwt_key is not None and self.jwt_jwks_url is not None:
             raise ValueError("set JWT_KEY or JWT_JWKS_URL, not both")
+        return self
+
+    @model_validator(mode="after")
+    def _jwt_algorithms_fit_the_key(self) -> Settings:
+        if self.jwt_key is not None:
+            symmetric = not is_pem(self.jwt_key.get_secret_value())
+            verifying_algorithms(self.jwt_algorithms, symmetric=symmetric)
+        elif self.jwt_jwks_url is not None:
+            verifying_algorithms(self.jwt_algorithms, symmetric=False)
+        return self
+
+    @model_validator(mode="after")
+    def _isolation_needs_authentication(self) -> Settings:
+        """DESIGN.md §8: owner isolation without authentication cannot be safe (there is
+        no subject to stamp, so every caller would read every thread)."""
+        if self.owner_metadata_key is not None and self.auth_required is False:
+            raise ValueError(
+                "GATEWAY_OWNER_METADATA_KEY needs gateway authentication, but "
+                "GATEWAY_AUTH_REQUIRED=false: every caller would read every thread"
+            )
         return self
 
     @property

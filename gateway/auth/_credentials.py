@@ -13,7 +13,8 @@ it, so callers then present a credential of the gateway's own:
   its signature, ``exp`` (required), ``nbf``, and ``iss``/``aud`` when configured.
   The subject is the ``sub`` claim (required). A PEM key only verifies RS/ES/PS/EdDSA
   algorithms and a secret only HS ones, so a public key can never be used as an
-  HMAC secret (algorithm confusion).
+  HMAC secret (algorithm confusion); a token whose header names an algorithm of
+  another key family (ES256 for an RSA key) is refused like any invalid token.
 
 Failures are ``UnauthenticatedError`` with a message fit for the caller; it never
 repeats the credential.
@@ -27,12 +28,11 @@ import hmac
 import logging
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jwt
 
-if TYPE_CHECKING:
-    from gateway.config import Settings
+from gateway.config import Settings, is_pem, verifying_algorithms
 
 __all__ = ["Authenticator", "Principal", "UnauthenticatedError", "bearer_token", "token_digest"]
 
@@ -74,14 +74,6 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _split_algorithms(algorithms: list[str], *, symmetric: bool) -> list[str]:
-    chosen = [a for a in algorithms if a.upper().startswith("HS") == symmetric]
-    if not chosen:
-        kind = "an HMAC secret" if symmetric else "a public key"
-        raise ValueError(f"JWT_ALGORITHMS has no algorithm that {kind} can verify")
-    return chosen
-
-
 class Authenticator:
     """Checks the caller's credential; built once per app from the settings."""
 
@@ -111,11 +103,11 @@ class Authenticator:
         self._jwks: jwt.PyJWKClient | None = None
         self._algorithms: list[str] = []
         if jwt_key:
-            pem = jwt_key.lstrip().startswith("-----BEGIN")
-            self._algorithms = _split_algorithms(algorithms, symmetric=not pem)
+            pem = is_pem(jwt_key)
+            self._algorithms = verifying_algorithms(algorithms, symmetric=not pem)
             self._key = jwt_key.encode() if pem else jwt_key
         elif jwks_url:
-            self._algorithms = _split_algorithms(algorithms, symmetric=False)
+            self._algorithms = verifying_algorithms(algorithms, symmetric=False)
             self._jwks = jwt.PyJWKClient(
                 jwks_url, cache_keys=True, lifespan=_JWKS_CACHE_SECONDS, timeout=5
             )
@@ -216,6 +208,11 @@ class Authenticator:
         except jwt.InvalidIssuerError:
             raise UnauthenticatedError("The token's issuer is not trusted.") from None
         except jwt.InvalidTokenError:
+            raise UnauthenticatedError("The token is not valid.") from None
+        except (jwt.InvalidKeyError, TypeError, ValueError):
+            # The header names an algorithm of another key family than the key's (an
+            # RSA key and ES256, an EC key and RS256, a JWKS key of the other kind):
+            # PyJWT fails preparing the key, not verifying the token. Still a bad token.
             raise UnauthenticatedError("The token is not valid.") from None
         subject = claims.get("sub")
         if (

@@ -1,9 +1,10 @@
 """How a refused caller is answered over HTTP.
 
 An unauthenticated request gets **HTTP 401** with a ``WWW-Authenticate: Bearer``
-header and a GraphQL-shaped body (``{"data": null, "errors": [{..., "extensions":
-{"code": "UNAUTHENTICATED"}}]}``), before the document is even parsed: it costs
-no upstream call and no GraphQL work. GraphQL-over-HTTP lets a server answer a
+header and a GraphQL-shaped body (``{"errors": [{..., "extensions": {"code":
+"UNAUTHENTICATED"}}]}``: no ``data``, nothing executed; in the media type the
+client accepts, see ``gateway.graphql_over_http``), before the document is even
+parsed: it costs no upstream call and no GraphQL work. GraphQL-over-HTTP lets a server answer a
 request it refuses to process with a 4xx; a 401 is what HTTP clients, proxies and
 Apollo/urql error links recognise. The GraphiQL page itself (a GET without a
 ``query``) is served without a credential: it executes nothing.
@@ -15,7 +16,8 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from gateway.auth._credentials import UnauthenticatedError
-from gateway.schema.errors import ErrorCode
+from gateway.errors import ErrorCode
+from gateway.graphql_over_http import refusal_body, response_media_type
 
 __all__ = ["executes_graphql", "unauthenticated_response"]
 
@@ -31,10 +33,8 @@ async def unauthenticated_response(request: Request, exc: Exception) -> JSONResp
     """The 401 answer; registered as the app's handler of ``UnauthenticatedError``."""
     message = exc.message if isinstance(exc, UnauthenticatedError) else "Unauthenticated."
     return JSONResponse(
-        {
-            "data": None,
-            "errors": [{"message": message, "extensions": {"code": ErrorCode.UNAUTHENTICATED}}],
-        },
+        refusal_body(message, ErrorCode.UNAUTHENTICATED),
         status_code=401,
         headers={"WWW-Authenticate": 'Bearer realm="messages-gateway"'},
+        media_type=response_media_type(request.headers.get("accept")),
     )

@@ -21,7 +21,12 @@ from starlette.types import Scope
 
 from gateway.config import Settings
 from gateway.graphiql._assets import VendoredAssets
-from gateway.graphiql._page import CONTENT_SECURITY_POLICY, render_cdn_page, render_local_page
+from gateway.graphiql._page import (
+    CONTENT_SECURITY_POLICY,
+    cdn_content_security_policy,
+    render_cdn_page,
+    render_local_page,
+)
 
 __all__ = ["IDERoute", "install_graphiql", "wants_ide"]
 
@@ -67,22 +72,25 @@ def install_graphiql(
     static_url = path.rstrip("/") + "/static"
     if assets.complete:
         page = render_local_page(endpoint=path, static_url=static_url)
-        headers = {
-            "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-            "Cache-Control": "no-cache",
-            "Referrer-Policy": "no-referrer",
-            "X-Content-Type-Options": "nosniff",
-        }
+        policy = CONTENT_SECURITY_POLICY
         logger.info("GraphiQL at %s: served offline from the vendored assets", path)
     else:
         page = render_cdn_page()
-        headers = {"Cache-Control": "no-cache"}
+        policy = cdn_content_security_policy(page)
         logger.warning(
             "GraphiQL at %s: vendored assets missing (%s); falling back to strawberry's page, "
             "which loads them from a CDN. Run scripts/setup.d/graphiql.sh to serve them locally.",
             path,
             ", ".join(assets.missing),
         )
+
+    headers = {
+        "Content-Security-Policy": policy,
+        "X-Frame-Options": "DENY",  # frame-ancestors 'none', for browsers without CSP 2
+        "Cache-Control": "no-cache",
+        "Referrer-Policy": "no-referrer",
+        "X-Content-Type-Options": "nosniff",
+    }
 
     async def ide(request: Request) -> Response:
         return HTMLResponse(page, headers=headers)

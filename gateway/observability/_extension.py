@@ -16,7 +16,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
-from gateway.schema.extensions import code_of_uncoded
+from gateway.errors import code_of_uncoded
 
 if TYPE_CHECKING:
     from gateway.observability._observability import Observability

@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse, Response
 
 from gateway.config import Settings
 from gateway.observability._metrics import GatewayMetrics
-from gateway.observability._readiness import check_readiness
+from gateway.observability._readiness import StoreHealth, check_readiness
 from gateway.observability._tracing import Tracing
 from gateway.upstream import BreakerState, CallRecord, UpstreamClient
 
@@ -34,6 +34,7 @@ class Observability:
         self.metrics = metrics or GatewayMetrics()
         self.tracing = tracing or Tracing()
         self._upstream: UpstreamClient | None = None
+        self._store: StoreHealth | None = None
         self.metrics.track_breaker(self._breaker_state)
 
     def _breaker_state(self) -> BreakerState | None:
@@ -41,9 +42,13 @@ class Observability:
 
     # --- hooks ------------------------------------------------------------------------
 
-    def attach(self, upstream: UpstreamClient) -> None:
-        """The lifespan's client: its breaker state is exported, its requests traced."""
+    def attach(self, upstream: UpstreamClient, *, store: StoreHealth | None = None) -> None:
+        """The lifespan's client: its breaker state is exported, its requests traced.
+
+        ``store``: the embedded store, whose own health ``/readyz`` checks first.
+        """
         self._upstream = upstream
+        self._store = store
         self.tracing.instrument_client(upstream)
 
     def observe_upstream_call(self, record: CallRecord) -> None:
@@ -59,7 +64,7 @@ class Observability:
             return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
         async def readyz(request: Request) -> Response:
-            readiness = await check_readiness(self.settings, self._upstream)
+            readiness = await check_readiness(self.settings, self._upstream, self._store)
             return JSONResponse(
                 readiness.body(),
                 status_code=200 if readiness.ready else 503,

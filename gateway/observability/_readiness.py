@@ -1,7 +1,10 @@
 """``/readyz``: can the gateway reach its upstream right now? Cheap, bounded, and discreet.
 
-- embedded: a GET of a thread that cannot exist, through the app's own client and
-  the in-process store; its 404 proves the store and its database answer.
+- embedded: the store's own health first (``StoreHealth``: its path still names
+  the file it opened, and a bounded sample of real rows reads back from the file
+  as it is on disk, so a deleted, replaced or damaged file is not ready), then a
+  GET of a thread that cannot exist, through the app's own client and the
+  in-process store; its 404 proves the store answers.
 - remote: a GET of a syntactically valid thread id that does not exist, on a
   connection of its own (not the pool, not the circuit breaker, no retries) within
   ``READINESS_TIMEOUT``; any HTTP answer below 500 (404, but also 401 for a probe
@@ -14,19 +17,28 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Protocol
 
 import httpx
 
 from gateway.config import Settings
 from gateway.upstream import NotFoundError, UpstreamClient, UpstreamError, normalize_base_url
 
-__all__ = ["PROBE_THREAD_ID", "READINESS_TIMEOUT", "Readiness", "check_readiness"]
+__all__ = ["PROBE_THREAD_ID", "READINESS_TIMEOUT", "Readiness", "StoreHealth", "check_readiness"]
 
 PROBE_THREAD_ID = "thread_" + "readinessprobe" + "0" * 10
 """A well-formed thread id (``thread_`` + 24 alphanumerics) that no store ever issues."""
 
 READINESS_TIMEOUT = 2.0
 """Seconds a probe may take, at most (less if the configured timeouts are shorter)."""
+
+
+class StoreHealth(Protocol):
+    """What readiness asks of the embedded store (``gateway.store.Database``)."""
+
+    async def health(self) -> str | None:
+        """``None`` when it can serve, else a reason naming no path or key."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,12 +52,16 @@ class Readiness:
         return {"status": "unavailable", "reason": self.reason or "not ready"}
 
 
-async def check_readiness(settings: Settings, upstream: UpstreamClient | None) -> Readiness:
+async def check_readiness(
+    settings: Settings, upstream: UpstreamClient | None, store: StoreHealth | None = None
+) -> Readiness:
     """Probe the configured upstream once (see the module docstring)."""
     if upstream is None:
         return Readiness(False, "starting up")
     timeout = min(READINESS_TIMEOUT, settings.connect_timeout + settings.read_timeout)
     if settings.embedded:
+        if store is not None and (reason := await store.health()) is not None:
+            return Readiness(False, f"embedded store: {reason}")
         return await _probe_embedded(upstream, timeout)
     return await _probe_remote(settings, timeout)
 

@@ -17,12 +17,15 @@ from strawberry.types import ExecutionContext
 
 from gateway.config import Settings
 from gateway.observability import OperationObserver
+from gateway.schema.execution import executor_class
 from gateway.schema.extensions import CallAccounting, ErrorMapping
-from gateway.schema.limits import LimitedParser, QueryCost, cached_parser, limit_rules
+from gateway.schema.limits import LimitedParser, PreExecutionChecks, cached_parser, limit_rules
 from gateway.schema.mutation import Mutation
 from gateway.schema.oplog import OperationLog
+from gateway.schema.plan import PlanLimits
 from gateway.schema.query import Query
 from gateway.schema.scalars import SCALARS
+from gateway.schema.shape import ShapeLimits
 
 __all__ = ["GatewaySchema", "build_schema", "schema_sdl"]
 
@@ -45,14 +48,22 @@ def build_schema(settings: Settings | None = None) -> GatewaySchema:
     """The executable schema, with the limits and extensions ``settings`` ask for.
 
     Order matters: ``OperationObserver`` and ``OperationLog`` first (their exits
-    run last, once errors have their codes), ``QueryCost`` after ``ValidationCache``
-    (it prices documents that validated). The validation rules are built here,
+    run last, once errors have their codes). The shape limits run at parse, before
+    validation; the cost, at the executor's build (execution.py), once the
+    variables are coerced. The validation rules are built here,
     once, so that they are the same classes on every request and the validation
     cache can hit.
     """
     settings = settings or Settings()
-    rules = limit_rules(settings.max_depth, settings.max_aliases)
+    rules = limit_rules(settings.max_depth)
     parser = cached_parser(256)
+    shape = ShapeLimits(
+        aliases=settings.max_aliases,
+        selection_set_fields=settings.max_selection_set_fields,
+        fragment_spreads=settings.max_fragment_spreads,
+        selections=settings.max_selections,
+        field_pairs=settings.max_field_pairs,
+    )
     if not settings.introspection:
         rules = (*rules, NoSchemaIntrospectionCustomRule)
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
@@ -60,9 +71,9 @@ def build_schema(settings: Settings | None = None) -> GatewaySchema:
         OperationLog,
         ErrorMapping,
         lambda: AddValidationRules(list(rules)),
-        lambda: LimitedParser(parser, settings.max_tokens),
+        lambda: LimitedParser(parser, settings.max_tokens, shape),
         lambda: ValidationCache(maxsize=256),
-        lambda: QueryCost(settings.max_cost),
+        PreExecutionChecks,
     ]
     if settings.debug:
         extensions.append(CallAccounting)
@@ -71,12 +82,17 @@ def build_schema(settings: Settings | None = None) -> GatewaySchema:
         if settings.allow_batching
         else None
     )
+    executor = executor_class(
+        PlanLimits(cost=settings.max_cost, aliased_results=settings.max_aliased_results),
+        settings.max_response_bytes,
+    )
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
         scalar_overrides=SCALARS,
         config=config,
+        execution_context_class=executor,
     )
 
 

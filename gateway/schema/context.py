@@ -1,12 +1,16 @@
-"""The per-request GraphQL context: the caller's upstream session and fresh loaders."""
+"""The per-request GraphQL context: the caller's upstream session, fresh loaders, and
+the plan of each operation it executes."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from strawberry.fastapi import BaseContext
 from strawberry.types import Info as StrawberryInfo
 
 from gateway.config import Settings
 from gateway.schema.loaders import BatchObserver, Loaders
+from gateway.schema.plan import OperationPlan
 from gateway.upstream import Upstream
 
 __all__ = ["Context", "Info"]
@@ -27,6 +31,21 @@ class Context(BaseContext):
         self.session = session
         self.request_id = request_id
         self.loaders = Loaders(session, on_batch)
+        # A batch executes several operations with this one context: each plan is
+        # filed under its execution's coerced-variables dict (the very object every
+        # resolver of that execution sees as ``info.variable_values``), and held with
+        # it so that the id stays unique while the request lives.
+        self._plans: dict[int, tuple[dict[str, Any], OperationPlan]] = {}
+
+    def file_plan(self, variables: dict[str, Any], plan: OperationPlan) -> None:
+        """Keep the plan of the operation executing with ``variables`` (execution.py)."""
+        self._plans[id(variables)] = (variables, plan)
+
+    def plan_for(self, info: StrawberryInfo[Any, Any]) -> OperationPlan | None:
+        """The plan of the operation ``info`` belongs to (None outside the gateway's
+        executor, e.g. a schema executed without it)."""
+        filed = self._plans.get(id(info.variable_values))
+        return filed[1] if filed is not None else None
 
 
 Info = StrawberryInfo[Context, None]

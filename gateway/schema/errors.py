@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway.errors import ErrorCode
 from gateway.upstream import (
     AuthenticationError,
     BadRequestError,
@@ -32,25 +33,6 @@ from gateway.upstream import (
 )
 
 __all__ = ["ErrorCode", "GatewayError", "describe", "safe_upstream_message"]
-
-
-class ErrorCode:
-    """The stable ``extensions.code`` values."""
-
-    BAD_USER_INPUT = "BAD_USER_INPUT"
-    NOT_FOUND = "NOT_FOUND"
-    UNAUTHENTICATED = "UNAUTHENTICATED"
-    FORBIDDEN = "FORBIDDEN"
-    RATE_LIMITED = "RATE_LIMITED"
-    UPSTREAM_TIMEOUT = "UPSTREAM_TIMEOUT"
-    UPSTREAM_UNAVAILABLE = "UPSTREAM_UNAVAILABLE"
-    UPSTREAM_ERROR = "UPSTREAM_ERROR"
-    UPSTREAM_CALL_LIMIT = "UPSTREAM_CALL_LIMIT"
-    INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
-    # Requests refused before execution (gateway/schema/limits.py, gateway/request_limits.py):
-    QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
-    REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"
-    BATCHING_DISABLED = "BATCHING_DISABLED"
 
 
 @dataclass

@@ -14,10 +14,11 @@ import traceback
 from collections.abc import Iterator
 from typing import Any
 
-from graphql import GraphQLError, GraphQLSyntaxError
+from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from gateway.schema.errors import ErrorCode, describe
+from gateway.errors import ErrorCode, code_of_uncoded, is_request_error
+from gateway.schema.errors import describe
 
 __all__ = ["CallAccounting", "ErrorMapping", "code_of_uncoded", "is_request_error"]
 
@@ -51,6 +52,11 @@ class ErrorMapping(SchemaExtension):
 
     def _map(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error
+        if original is not None and any(error is seen for seen in self._validation_errors):
+            # A literal graphql-core could not parse (an Int of 4,301 digits makes
+            # ``int()`` raise): a validation error of the caller's document, not a
+            # fault of ours. Its message quotes the literal, so it is cut short.
+            return _with_code(_shortened(error), "GRAPHQL_VALIDATION_FAILED")
         if original is None or isinstance(original, GraphQLError):
             return _with_code(error, code_of_uncoded(error, self._validation_errors))
         described = describe(original)
@@ -75,34 +81,20 @@ class ErrorMapping(SchemaExtension):
         )
 
 
-def code_of_uncoded(
-    error: GraphQLError, validation_errors: list[GraphQLError] | None = None
-) -> str:
-    """The code of a GraphQL error raised without an exception of ours.
-
-    Syntax errors come first; validation errors (``validation_errors``, or any
-    path-less error when they are not known) before execution; coercion errors of
-    variable values (bad metadata, a oneOf input with two keys) from it, without a
-    path. An error *with* a path is a value the schema could not show: one the
-    upstream sent (a leaf that fails serialisation), so ``UPSTREAM_ERROR``.
-    """
-    if isinstance(error, GraphQLSyntaxError):
-        return "GRAPHQL_PARSE_FAILED"
-    if error.path is not None:
-        return ErrorCode.UPSTREAM_ERROR
-    if validation_errors is None or any(error is seen for seen in validation_errors):
-        return "GRAPHQL_VALIDATION_FAILED"
-    return ErrorCode.BAD_USER_INPUT
+_MAX_MESSAGE = 300
 
 
-_REQUEST_ERROR_CODES = frozenset(
-    ("GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", ErrorCode.BAD_USER_INPUT)
-)
-
-
-def is_request_error(error: GraphQLError) -> bool:
-    """True for an error that stopped the request before execution (GraphQL-over-HTTP 400)."""
-    return error.path is None and (error.extensions or {}).get("code") in _REQUEST_ERROR_CODES
+def _shortened(error: GraphQLError) -> GraphQLError:
+    if len(error.message) <= _MAX_MESSAGE:
+        return error
+    return GraphQLError(
+        error.message[: _MAX_MESSAGE - 1] + "…",
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions=error.extensions,
+    )
 
 
 def _with_code(error: GraphQLError, code: str) -> GraphQLError:

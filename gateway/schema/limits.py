@@ -1,33 +1,29 @@
-"""Limits checked before execution: depth, aliases, tokens and static cost.
+"""Limits checked before execution: tokens and shape (at parse), depth, variable text.
 
 Every violation is a GraphQL error with ``extensions.code`` ``QUERY_TOO_COMPLEX``
-and ``extensions.limit`` naming the limit (``depth``, ``aliases``, ``tokens``,
-``cost``), with ``maximum`` and, where known, ``actual``; the response is HTTP 400
-and nothing reaches the upstream.
+and ``extensions.limit`` naming the limit, with ``maximum`` and, where known,
+``actual`` (refusals.py); the response is HTTP 400 and nothing reaches the upstream.
 
 Tokens are counted by the parser itself (``LimitedParser``, which also caches
 parsed documents, replacing strawberry's ``ParserCache``), so an oversized
-document is never fully parsed.
+document is never fully parsed; the parsed document's shape (aliases, fields per
+selection set, fragment spreads, selections, same-named pairs: shape.py) is
+bounded right after, before graphql-core's validation may spend quadratic time
+on it.
 
-Depth and aliases depend on the document alone, so they are validation rules:
-their classes are built once per schema (``limit_rules``), which keeps the
-validation rules the same tuple on every request and so lets strawberry's
-``ValidationCache`` serve repeated documents (strawberry's own
-``QueryDepthLimiter``/``MaxAliasesLimiter`` build new rule classes per request
-when given as factories, defeating the cache).
+Depth depends on the document alone, so it is a validation rule, built once per
+schema (``limit_rules``), which keeps the validation rules the same tuple on
+every request and so lets strawberry's ``ValidationCache`` serve repeated
+documents (strawberry's own ``QueryDepthLimiter`` builds new rule classes per
+request when given as a factory, defeating the cache).
 
-The cost also depends on variables (``first: $n``, ``ids: $ids``), so
-``QueryCost`` computes it per request, right after validation: each field that
-reaches the upstream counts one call, multiplied by the sizes of the lists it sits
-in (``first``/``last``, 20 when absent, for a connection; the number of ids for
-``threads(ids:)``). It is an upper bound: the loaders' de-duplication often makes
-the real number of calls smaller, never larger.
+The cost and the aliased results depend on the coerced variables too: they are
+the operation plan's (plan.py), checked by the gateway's executor (execution.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -40,43 +36,25 @@ from graphql import (
     GraphQLError,
     GraphQLSyntaxError,
     InlineFragmentNode,
-    IntValueNode,
-    ListValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
-    ValidationContext,
-    ValueNode,
-    VariableNode,
     parse,
 )
 from strawberry.extensions import SchemaExtension
 
-from gateway.schema.arguments import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from gateway.schema.errors import ErrorCode
+from gateway.schema.refusals import bad_request, limit_error
+from gateway.schema.shape import ShapeLimits, check_shape
 
 __all__ = [
     "LimitedParser",
-    "QueryCost",
-    "UpstreamCost",
+    "PreExecutionChecks",
     "cached_parser",
     "limit_error",
     "limit_rules",
-    "operation_cost",
 ]
 
 _TOKEN_MESSAGE = "Document contains more than"  # noqa: S105 (graphql-core's message)
-
-
-def limit_error(limit: str, maximum: int, actual: int | None, message: str) -> GraphQLError:
-    """The error of one violated limit, with its stable code and figures."""
-    extensions: dict[str, Any] = {
-        "code": ErrorCode.QUERY_TOO_COMPLEX,
-        "limit": limit,
-        "maximum": maximum,
-    }
-    if actual is not None:
-        extensions["actual"] = actual
-    return GraphQLError(message, extensions=extensions)
 
 
 # --- depth and aliases: document-only, cached validation rules ---------------------
@@ -132,8 +110,8 @@ class _DepthMeter:
         return value
 
 
-def limit_rules(max_depth: int, max_aliases: int) -> tuple[type[ASTValidationRule], ...]:
-    """The depth and alias rules for these limits: build once per schema, reuse forever."""
+def limit_rules(max_depth: int) -> tuple[type[ASTValidationRule], ...]:
+    """The depth rule for this limit: build once per schema, reuse forever."""
 
     class MaxDepthRule(ASTValidationRule):
         def enter_document(self, node: DocumentNode, *_args: Any) -> None:
@@ -154,27 +132,7 @@ def limit_rules(max_depth: int, max_aliases: int) -> tuple[type[ASTValidationRul
                         )
                     )
 
-    class MaxAliasesRule(ASTValidationRule):
-        def __init__(self, context: ValidationContext) -> None:
-            super().__init__(context)
-            self._aliases = 0
-
-        def enter_field(self, node: FieldNode, *_args: Any) -> None:
-            if node.alias is not None:
-                self._aliases += 1
-
-        def leave_document(self, *_args: Any) -> None:
-            if self._aliases > max_aliases:
-                self.report_error(
-                    limit_error(
-                        "aliases",
-                        max_aliases,
-                        self._aliases,
-                        f"The document uses {self._aliases} aliases; the limit is {max_aliases}.",
-                    )
-                )
-
-    return MaxDepthRule, MaxAliasesRule
+    return (MaxDepthRule,)
 
 
 # --- tokens: the parser's limit, with our code -------------------------------------
@@ -202,16 +160,19 @@ def cached_parser(maxsize: int = 256) -> Parse:
 
 
 class LimitedParser(SchemaExtension):
-    """Parses through a shared cache, stopping past ``max_tokens`` (replaces ``ParserCache``).
+    """Parses through a shared cache, stopping past ``max_tokens`` (replaces ``ParserCache``),
+    then bounds the document's shape (shape.py) before validation may run on it.
 
     graphql-core aborts parsing at the limit with a syntax error; that one becomes
     our ``QUERY_TOO_COMPLEX`` error (limit ``tokens``), answered with 400. Other
-    syntax errors go on as they are.
+    syntax errors go on as they are. A document past a shape limit is refused the
+    same way, so graphql-core's validation never sees it.
     """
 
-    def __init__(self, parser: Parse, max_tokens: int) -> None:
+    def __init__(self, parser: Parse, max_tokens: int, shape: ShapeLimits) -> None:
         self.parser = parser
         self.max_tokens = max_tokens
+        self.shape = shape
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
@@ -221,7 +182,7 @@ class LimitedParser(SchemaExtension):
             except GraphQLSyntaxError as error:
                 if not error.message.startswith(_TOKEN_MESSAGE, len("Syntax Error: ")):
                     raise
-                _bad_request(context.context)
+                bad_request(context.context)
                 raise limit_error(
                     "tokens",
                     self.max_tokens,
@@ -229,177 +190,27 @@ class LimitedParser(SchemaExtension):
                     f"The document has more than {self.max_tokens} tokens; "
                     f"the limit is {self.max_tokens}.",
                 ) from None
+            refused = check_shape(context.graphql_document, self.shape)
+            if refused is not None:
+                context.graphql_document = None
+                bad_request(context.context)
+                raise refused
         yield
 
 
-# --- cost: per request, from the document and the variables ------------------------
+# --- variable text, and the status of refusals in validation ---------------------
 
 
-@dataclass(frozen=True, slots=True)
-class UpstreamCost:
-    """What one field costs: ``calls`` upstream calls, and what its children are multiplied by.
+class PreExecutionChecks(SchemaExtension):
+    """Refuses variable values that are not valid Unicode (lone surrogates, which JSON
+    can carry): ``BAD_USER_INPUT``, 400, before execution; and answers a document a
+    limit rule refused in validation (depth) with 400.
 
-    Either value may be a callable of the field's argument values.
+    Must come after ``ValidationCache`` in the extension list.
     """
-
-    calls: Callable[[Mapping[str, Any]], int] | int
-    multiplier: Callable[[Mapping[str, Any]], int] | int
-
-
-def _page_size(args: Mapping[str, Any]) -> int:
-    for name in ("first", "last"):
-        value = args.get(name)
-        if isinstance(value, int) and not isinstance(value, bool):
-            return min(max(value, 1), MAX_PAGE_SIZE)
-    return DEFAULT_PAGE_SIZE
-
-
-def _id_count(args: Mapping[str, Any]) -> int:
-    ids = args.get("ids")
-    if isinstance(ids, list):
-        return len(ids)
-    return 1
-
-
-_MUTATION = UpstreamCost(1, 1)
-
-COSTS: dict[tuple[str, str], UpstreamCost] = {
-    ("Query", "thread"): UpstreamCost(1, 1),
-    ("Query", "threads"): UpstreamCost(_id_count, _id_count),
-    ("Query", "message"): UpstreamCost(1, 1),
-    ("Query", "messages"): UpstreamCost(1, _page_size),
-    ("Thread", "messages"): UpstreamCost(1, _page_size),
-    ("Message", "thread"): UpstreamCost(1, 1),
-    ("Mutation", "createThread"): _MUTATION,
-    ("Mutation", "updateThread"): _MUTATION,
-    ("Mutation", "deleteThread"): _MUTATION,
-    ("Mutation", "createMessage"): _MUTATION,
-    ("Mutation", "updateMessage"): _MUTATION,
-    ("Mutation", "deleteMessage"): _MUTATION,
-}
-"""Fields that reach the upstream, by (parent type, field name); all others cost 0."""
-
-# What a field's type is, where it matters for cost: the parent type of its children.
-_CHILD_TYPE: dict[tuple[str, str], str] = {
-    ("Query", "thread"): "Thread",
-    ("Query", "threads"): "Thread",
-    ("Query", "message"): "Message",
-    ("Query", "messages"): "MessageConnection",
-    ("Thread", "messages"): "MessageConnection",
-    ("Message", "thread"): "Thread",
-    ("MessageConnection", "nodes"): "Message",
-    ("MessageConnection", "edges"): "MessageEdge",
-    ("MessageEdge", "node"): "Message",
-    ("CreateThreadPayload", "thread"): "Thread",
-    ("UpdateThreadPayload", "thread"): "Thread",
-    ("CreateMessagePayload", "message"): "Message",
-    ("UpdateMessagePayload", "message"): "Message",
-    ("Mutation", "createThread"): "CreateThreadPayload",
-    ("Mutation", "updateThread"): "UpdateThreadPayload",
-    ("Mutation", "deleteThread"): "DeleteThreadPayload",
-    ("Mutation", "createMessage"): "CreateMessagePayload",
-    ("Mutation", "updateMessage"): "UpdateMessagePayload",
-    ("Mutation", "deleteMessage"): "DeleteMessagePayload",
-}
-
-
-def _value(node: ValueNode, variables: Mapping[str, Any]) -> Any:
-    if isinstance(node, VariableNode):
-        return variables.get(node.name.value)
-    if isinstance(node, IntValueNode):
-        try:
-            return int(node.value)
-        except ValueError:
-            return None
-    if isinstance(node, ListValueNode):
-        return list(node.values)
-    return None
-
-
-class _CostMeter:
-    def __init__(self, document: DocumentNode, variables: Mapping[str, Any]) -> None:
-        self._fragments = _fragments(document)
-        self._variables = variables
-        self._memo: dict[tuple[str, str], int] = {}
-        self._active: set[str] = set()
-
-    def cost(self, parent: str, selection_set: SelectionSetNode | None) -> int:
-        """Calls for one instance of ``parent`` resolving ``selection_set``."""
-        if selection_set is None:
-            return 0
-        total = 0
-        for selection in selection_set.selections:
-            if isinstance(selection, FieldNode):
-                total += self._field(parent, selection)
-            elif isinstance(selection, InlineFragmentNode):
-                total += self.cost(parent, selection.selection_set)
-            elif isinstance(selection, FragmentSpreadNode):
-                total += self._fragment(parent, selection.name.value)
-        return total
-
-    def _field(self, parent: str, node: FieldNode) -> int:
-        key = (parent, node.name.value)
-        child = _CHILD_TYPE.get(key)
-        price = COSTS.get(key)
-        if child is None and price is None:
-            return 0
-        args = {arg.name.value: _value(arg.value, self._variables) for arg in node.arguments or ()}
-        calls = multiplier = 0
-        if price is not None:
-            calls = price.calls(args) if callable(price.calls) else price.calls
-            multiplier = price.multiplier(args) if callable(price.multiplier) else price.multiplier
-        else:
-            multiplier = 1
-        nested = self.cost(child, node.selection_set) if child is not None else 0
-        return calls + multiplier * nested
-
-    def _fragment(self, parent: str, name: str) -> int:
-        fragment = self._fragments.get(name)
-        if fragment is None or name in self._active:
-            return 0
-        # A fragment's type condition names the type its fields are on.
-        on = fragment.type_condition.name.value
-        key = (on, name)
-        if key not in self._memo:
-            self._active.add(name)
-            self._memo[key] = self.cost(on, fragment.selection_set)
-            self._active.discard(name)
-        return self._memo[key]
-
-
-def operation_cost(
-    document: DocumentNode, operation_name: str | None, variables: Mapping[str, Any] | None
-) -> int:
-    """The static cost of the operation ``operation_name`` picks (0 if none matches)."""
-    meter = _CostMeter(document, variables or {})
-    for definition in document.definitions:
-        if not isinstance(definition, OperationDefinitionNode):
-            continue
-        if operation_name is not None and (
-            definition.name is None or definition.name.value != operation_name
-        ):
-            continue
-        root = "Mutation" if definition.operation.value == "mutation" else "Query"
-        return meter.cost(root, definition.selection_set)
-    return 0
-
-
-class QueryCost(SchemaExtension):
-    """Rejects an operation whose static cost exceeds ``max_cost``, before it executes.
-
-    It also refuses variable values that are not valid Unicode (lone surrogates,
-    which JSON can carry): ``BAD_USER_INPUT``, 400.
-
-    Must come after ``ValidationCache`` in the extension list: it runs once
-    validation has found the document valid.
-    """
-
-    def __init__(self, max_cost: int) -> None:
-        self.max_cost = max_cost
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        document = context.graphql_document
         bad_text = _invalid_unicode(context.variables, "$")
         if bad_text is not None and not context.pre_execution_errors:
             context.pre_execution_errors = [
@@ -409,23 +220,11 @@ class QueryCost(SchemaExtension):
                     extensions={"code": ErrorCode.BAD_USER_INPUT},
                 )
             ]
-            _bad_request(context.context)
-        if document is not None and not context.pre_execution_errors:
-            cost = operation_cost(document, context.operation_name, context.variables)
-            if cost > self.max_cost:
-                context.pre_execution_errors = [
-                    limit_error(
-                        "cost",
-                        self.max_cost,
-                        cost,
-                        f"This operation could make up to {cost} upstream calls; the limit "
-                        f"is {self.max_cost}. Ask for smaller pages (first/last) or fewer ids.",
-                    )
-                ]
+            bad_request(context.context)
         yield
         errors = context.pre_execution_errors or []
         if any((e.extensions or {}).get("code") == ErrorCode.QUERY_TOO_COMPLEX for e in errors):
-            _bad_request(context.context)
+            bad_request(context.context)
 
 
 def _invalid_unicode(value: Any, path: str) -> str | None:
@@ -451,10 +250,3 @@ def _invalid_unicode(value: Any, path: str) -> str | None:
             if found is not None:
                 return found
     return None
-
-
-def _bad_request(context: object) -> None:
-    """GraphQL-over-HTTP: a request refused before execution is a 400."""
-    response = getattr(context, "response", None)
-    if response is not None:
-        response.status_code = 400

@@ -38,7 +38,8 @@ from typing import TypeVar
 from strawberry.dataloader import DataLoader
 
 from gateway.schema.arguments import PageKey
-from gateway.schema.prefetch import PageArguments, page_keys
+from gateway.schema.plan import PageArguments
+from gateway.schema.prefetch import page_keys
 from gateway.upstream import (
     DeletedObject,
     JSONObject,

@@ -14,6 +14,7 @@ import strawberry
 
 from gateway.schema.arguments import check_id
 from gateway.schema.context import Info
+from gateway.schema.costs import upstream_mutation
 from gateway.schema.enums import UserErrorCode
 from gateway.schema.errors import ErrorCode, GatewayError, safe_upstream_message
 from gateway.schema.inputs import (
@@ -120,7 +121,7 @@ async def _attempt(
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation
+    @upstream_mutation()
     async def create_thread(
         self,
         info: Info,
@@ -136,7 +137,7 @@ class Mutation:
             return CreateThreadPayload(user_errors=result)
         return CreateThreadPayload(thread=result)
 
-    @strawberry.mutation
+    @upstream_mutation()
     async def update_thread(self, info: Info, input: UpdateThreadInput) -> UpdateThreadPayload:
         loaders = info.context.loaders
 
@@ -149,7 +150,7 @@ class Mutation:
             return UpdateThreadPayload(user_errors=result)
         return UpdateThreadPayload(thread=result)
 
-    @strawberry.mutation
+    @upstream_mutation()
     async def delete_thread(self, info: Info, input: DeleteThreadInput) -> DeleteThreadPayload:
         loaders = info.context.loaders
 
@@ -161,7 +162,7 @@ class Mutation:
             return DeleteThreadPayload(user_errors=result)
         return DeleteThreadPayload(deleted_thread_id=strawberry.ID(result))
 
-    @strawberry.mutation
+    @upstream_mutation()
     async def create_message(self, info: Info, input: CreateMessageInput) -> CreateMessagePayload:
         loaders = info.context.loaders
 
@@ -174,7 +175,7 @@ class Mutation:
             return CreateMessagePayload(user_errors=result)
         return CreateMessagePayload(message=result)
 
-    @strawberry.mutation
+    @upstream_mutation()
     async def update_message(self, info: Info, input: UpdateMessageInput) -> UpdateMessagePayload:
         loaders = info.context.loaders
 
@@ -188,7 +189,7 @@ class Mutation:
             return UpdateMessagePayload(user_errors=result)
         return UpdateMessagePayload(message=result)
 
-    @strawberry.mutation
+    @upstream_mutation()
     async def delete_message(self, info: Info, input: DeleteMessageInput) -> DeleteMessagePayload:
         loaders = info.context.loaders
 

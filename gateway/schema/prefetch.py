@@ -8,86 +8,47 @@ So ``thread(id:)`` and ``threads(ids:)`` look at their selection set once, and
 put every ``messages(...)`` page it selects into the page loader at the same
 time as the thread; when ``Thread.messages`` runs, its page is already on the way.
 
-The selection is read with graphql-core's own argument coercion (literals,
-variables, defaults), so the prefetched key is exactly the one the field will
-ask for. A ``messages`` field under a directive (``@include``/``@skip``) is left
-alone, as is anything this module does not understand: prefetching is an
-optimisation, never a change of behaviour. Its one cost: when the thread does not
-exist, its page was asked for too (one more call, which answers 404).
+The pages are read from the operation's plan (plan.py), made once per
+operation from the schema and the coerced variables (literals, variables,
+defaults), so the prefetched key is exactly the one the field will ask for. A
+``messages`` field under a directive (``@include``/``@skip``) is left alone, as
+is anything the plan does not hold: prefetching is an optimisation, never a change
+of behaviour. Its one cost: when the thread does not exist, its page was asked
+for too (one more call, which answers 404).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from graphql import (
-    FieldNode,
-    FragmentSpreadNode,
-    GraphQLField,
-    GraphQLObjectType,
-    GraphQLResolveInfo,
-    InlineFragmentNode,
-    SelectionNode,
-    get_argument_values,
-)
+from graphql.pyutils import Path
 
 from gateway.schema.arguments import PageKey, page_request
 from gateway.schema.enums import SortOrder
 from gateway.schema.errors import GatewayError
+from gateway.schema.plan import PageArguments, ResponsePath
 
-__all__ = ["selected_pages"]
+if TYPE_CHECKING:  # context.py imports the loaders, which import this module
+    from gateway.schema.context import Info
 
-PageArguments = dict[str, Any]
-
-
-class _Variables:
-    """The coerced variables, in the shape ``get_argument_values`` reads."""
-
-    __slots__ = ("coerced", "sources")
-
-    def __init__(self, coerced: dict[str, Any]) -> None:
-        self.coerced = coerced
-        self.sources: dict[str, Any] = {}
+__all__ = ["page_keys", "response_path", "selected_pages"]
 
 
-def _messages_fields(
-    selections: Iterable[SelectionNode], info: GraphQLResolveInfo[Any]
-) -> Iterator[FieldNode]:
-    for node in selections:
-        if node.directives:
-            continue
-        if isinstance(node, FieldNode):
-            if node.name.value == "messages":
-                yield node
-        elif isinstance(node, InlineFragmentNode):
-            condition = node.type_condition
-            if condition is None or condition.name.value == "Thread":
-                yield from _messages_fields(node.selection_set.selections, info)
-        elif isinstance(node, FragmentSpreadNode):
-            fragment = info.fragments.get(node.name.value)
-            if fragment is not None and fragment.type_condition.name.value == "Thread":
-                yield from _messages_fields(fragment.selection_set.selections, info)
+def response_path(path: Path | None) -> ResponsePath:
+    """``info.path`` as the plan keys it: response keys from the root, indices left out."""
+    keys: list[str] = []
+    while path is not None:
+        if isinstance(path.key, str):
+            keys.append(path.key)
+        path = path.prev
+    return tuple(reversed(keys))
 
 
-def selected_pages(info: GraphQLResolveInfo[Any]) -> list[PageArguments]:
-    """The arguments of every ``messages`` field selected on this field's threads."""
-    thread_type = info.schema.type_map.get("Thread")
-    if not isinstance(thread_type, GraphQLObjectType):
-        return []
-    field: GraphQLField = thread_type.fields["messages"]
-    given: Any = info.variable_values  # strawberry: the coerced dict; graphql-core: a container
-    variables = _Variables(dict(getattr(given, "coerced", given)))
-    pages: list[PageArguments] = []
-    try:
-        for node in info.field_nodes:
-            if node.selection_set is None:
-                continue
-            for messages in _messages_fields(node.selection_set.selections, info):
-                pages.append(get_argument_values(field, messages, variables))  # type: ignore[arg-type]
-    except Exception:  # not understood: prefetch nothing, the fields resolve as usual
-        return []
-    return pages
+def selected_pages(info: Info) -> list[PageArguments]:
+    """The arguments of every ``messages`` page selected on this field's threads."""
+    plan = info.context.plan_for(info)
+    return plan.pages_at(response_path(info.path)) if plan is not None else []
 
 
 def page_keys(thread_id: str, pages: list[PageArguments]) -> Iterator[PageKey]:

@@ -9,6 +9,7 @@ from strawberry import ID, UNSET
 
 from gateway.schema.arguments import check_id, page_request
 from gateway.schema.context import Info
+from gateway.schema.costs import id_count, page_size, upstream_field
 from gateway.schema.enums import SortOrder
 from gateway.schema.errors import ErrorCode, GatewayError
 from gateway.schema.prefetch import selected_pages
@@ -20,15 +21,15 @@ __all__ = ["Query"]
 
 @strawberry.type
 class Query:
-    @strawberry.field
+    @upstream_field()
     async def thread(self, info: Info, id: ID) -> Thread | None:
         thread_id = check_id(id, "id")
         loaders = info.context.loaders
         pending = loaders.threads.load(thread_id)
-        loaders.prefetch_pages(thread_id, selected_pages(info._raw_info))
+        loaders.prefetch_pages(thread_id, selected_pages(info))
         return Thread.from_wire(await pending)
 
-    @strawberry.field
+    @upstream_field(id_count, id_count)
     def threads(self, info: Info, ids: list[ID]) -> list[Thread | None]:
         """One entry per id, in order; null where no thread exists."""
         limit = info.context.settings.max_ids
@@ -43,19 +44,19 @@ class Query:
         # Each entry resolves (and fails) on its own: graphql-core awaits list items,
         # so one failed id gives an error at its index, not a null list.
         loaders = info.context.loaders
-        pages = selected_pages(info._raw_info)
+        pages = selected_pages(info)
         entries = []
         for thread_id in ids:
             entries.append(_thread_or_none(loaders.threads.load(thread_id)))
             loaders.prefetch_pages(thread_id, pages)
         return entries  # type: ignore[return-value]
 
-    @strawberry.field
+    @upstream_field()
     async def message(self, info: Info, thread_id: ID, id: ID) -> Message | None:
         key = (check_id(thread_id, "threadId"), check_id(id, "id"))
         return Message.from_wire(await info.context.loaders.messages.load(key))
 
-    @strawberry.field
+    @upstream_field(1, page_size)
     async def messages(
         self,
         info: Info,

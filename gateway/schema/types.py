@@ -15,6 +15,7 @@ from strawberry import ID, UNSET, Private
 from gateway.schema.arguments import PageRequest, page_request
 from gateway.schema.content import MessageContent, content_from_wire, text_of
 from gateway.schema.context import Info
+from gateway.schema.costs import page_size, upstream_field
 from gateway.schema.enums import (
     AttachmentTool,
     IncompleteReason,
@@ -114,7 +115,7 @@ class Thread:
         raw = self.wire.get("tool_resources")
         return ToolResources.from_wire(raw) if isinstance(raw, dict) else None
 
-    @strawberry.field
+    @upstream_field(1, page_size)
     async def messages(
         self,
         info: Info,
@@ -161,7 +162,7 @@ class Message:
             wire=message,
         )
 
-    @strawberry.field
+    @upstream_field()
     async def thread(self, info: Info) -> Thread | None:
         """The message's thread, through the thread loader (one call per distinct thread)."""
         return Thread.from_wire(await info.context.loaders.threads.load(self.thread_id))

@@ -20,7 +20,7 @@ PostgreSQL: ``postgres``; ``copying`` (``copy-store``); ``routes`` (HTTP
 handlers) and ``app`` (the ASGI application).
 """
 
-from gateway.store.app import create_store_app
+from gateway.store.app import StoreMount, create_store_app
 from gateway.store.backend import StoreBackend
 from gateway.store.database import Database
 from gateway.store.errors import StoreOpenError
@@ -33,6 +33,7 @@ __all__ = [
     "SQLiteStore",
     "StoreBackend",
     "StoreLocation",
+    "StoreMount",
     "StoreOpenError",
     "check_store_path",
     "create_backend",

@@ -27,7 +27,8 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote_to_bytes
 
 from starlette.applications import Starlette
-from starlette.types import Receive, Scope, Send
+from starlette.routing import Mount
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.store.backend import StoreBackend
 from gateway.store.errors import (
@@ -44,8 +45,10 @@ __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
     "StoreAPI",
     "StoreApplication",
+    "StoreMount",
     "create_store_app",
     "route_segments",
+    "shown_path",
 ]
 
 logger = logging.getLogger("gateway.store")
@@ -54,6 +57,7 @@ DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 """Largest request body accepted: room for a long message, not for abuse."""
 
 _REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
+_CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 class _ClientDisconnectedError(Exception):
@@ -84,6 +88,16 @@ def route_segments(scope: Scope) -> list[str] | None:
         if "/" + "/".join(tail) == route:
             return tail
     return [] if route in ("", "/") else None
+
+
+def shown_path(scope: Scope) -> str:
+    """The request path for an error message, its control characters percent-encoded.
+
+    ``Invalid URL (GET /v1/threads/thread_%0A)`` shows what was sent; a raw
+    newline or NUL would make the message, and every log line quoting it, lie.
+    """
+    path: str = scope["path"]
+    return _CONTROL_CHARACTER.sub(lambda found: f"%{ord(found.group()):02X}", path)
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes:
@@ -146,13 +160,13 @@ class StoreAPI:
             segments = route_segments(scope)
             found = None if segments is None else match_route(segments)
             if found is None:
-                raise NotFoundError(f"Invalid URL ({method} {scope['path']})")
+                raise NotFoundError(f"Invalid URL ({method} {shown_path(scope)})")
             route, ids = found
             handler = route.methods.get(method)
             if handler is None:
                 allow = tuple(route.methods)
                 raise MethodNotAllowedError(
-                    f"Invalid method for URL ({method} {scope['path']}): "
+                    f"Invalid method for URL ({method} {shown_path(scope)}): "
                     f"expected one of {', '.join(allow)}.",
                     allow=allow,
                 )
@@ -202,6 +216,21 @@ async def _respond(
     }
     await send(start)
     await send({"type": "http.response.body", "body": body})
+
+
+class StoreMount(Mount):
+    """``Mount`` for the store: every path below the prefix reaches it, newlines too.
+
+    Starlette compiles a mount's pattern as ``^/v1/(?P<path>.*)$`` without
+    ``DOTALL``, so ``/v1/threads/x%0A/messages`` (a decoded newline) matched no
+    route and got the host framework's ``{"detail": "Not Found"}`` instead of
+    the store's own 404 in the OpenAI envelope. The same pattern, compiled with
+    ``DOTALL``, hands those paths to the store, which refuses them itself.
+    """
+
+    def __init__(self, path: str, app: ASGIApp) -> None:
+        super().__init__(path, app=app)
+        self.path_regex = re.compile(self.path_regex.pattern, re.DOTALL)
 
 
 class StoreApplication(Starlette):

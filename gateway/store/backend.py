@@ -81,6 +81,10 @@ class StoreBackend(Protocol):
         """Finish the operations under way, then disconnect. Safe to call twice."""
         ...
 
+    async def health(self) -> str | None:
+        """``None`` when it can serve, else why not (for ``/readyz``; names no path or key)."""
+        ...
+
     # --- threads ------------------------------------------------------------------
 
     async def create_thread(self, thread: NewThread) -> ThreadRow:

@@ -4,11 +4,19 @@ One writer thread and a few reader threads own the connections (see
 ``workers``); coroutines hand them operations and await the outcome. The
 application's lifespan opens and closes it; sub-applications mounted under
 ``/v1`` run no lifespan of their own.
+
+The file's identity (device and inode) is taken when it opens. A file deleted
+or replaced under a running store stays open, and SQLite would go on
+committing into the old inode; so before every commit the writer checks that
+the path still names that file, and refuses the writes
+(``StoreFileChangedError``, a 503) when it does not. ``health()`` reports the
+same, and whether real rows can be read from the file as it is on disk.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,12 +25,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
-from gateway.store.sqlite import connect_reader, connect_writer
+from gateway.store.errors import StoreFileChangedError
+from gateway.store.sqlite import FileIdentity, connect_reader, connect_writer, read_sample
 from gateway.store.workers import Job, JobQueue, ReaderThread, WriterThread
 
 __all__ = ["Database"]
 
 T = TypeVar("T")
+
+logger = logging.getLogger("gateway.store")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +71,8 @@ class Database:
         self._path = Path(path)
         self._reader_count = readers
         self._workers: _Workers | None = None
+        self._identity: FileIdentity | None = None
+        self._health_probe: asyncio.Future[str | None] | None = None
 
     @property
     def path(self) -> Path:
@@ -75,9 +88,15 @@ class Database:
             raise RuntimeError("the store is already open")
         writes: JobQueue = JobQueue()
         reads: JobQueue = JobQueue()
-        writer = WriterThread("store-writer", writes, partial(connect_writer, self._path))
+        writer = WriterThread(
+            "store-writer",
+            writes,
+            partial(connect_writer, self._path),
+            before_commit=self._check_identity,
+        )
         writer.start()
         await asyncio.wrap_future(writer.ready)  # the schema exists once this returns
+        self._identity = FileIdentity.of(self._path)  # no write job can come before open()
         readers = tuple(
             ReaderThread(f"store-reader-{index}", reads, partial(connect_reader, self._path))
             for index in range(self._reader_count)
@@ -101,6 +120,40 @@ class Database:
             return
         workers.stop()
         await asyncio.to_thread(workers.join)
+
+    def _file_changed(self) -> bool:
+        return FileIdentity.of(self._path) != self._identity
+
+    def _check_identity(self) -> None:
+        """Before each commit (on the writer thread): the path still names the open file."""
+        if self._file_changed():
+            logger.error(
+                "store file %s was deleted or replaced while open: refusing writes", self._path
+            )
+            raise StoreFileChangedError
+
+    async def health(self) -> str | None:
+        """``None`` if the store can serve, else why not (for ``/readyz``; names no path).
+
+        Checks the file's identity, then reads a bounded sample of real rows on a
+        fresh connection (``sqlite.read_sample``) in a worker thread. Concurrent
+        callers share one probe, so a flood of ``/readyz`` costs one at a time.
+        """
+        if self._workers is None:
+            return "the store is not open"
+        if self._file_changed():
+            return "the store file was deleted or replaced while open"
+        if self._health_probe is None or self._health_probe.done():
+            self._health_probe = asyncio.ensure_future(self._read_sample())
+        return await asyncio.shield(self._health_probe)
+
+    async def _read_sample(self) -> str | None:
+        try:
+            await asyncio.to_thread(read_sample, self._path)
+        except sqlite3.Error as exc:
+            logger.error("store file %s failed the readiness read: %s", self._path, exc)
+            return f"the store file cannot be read ({exc})"
+        return None
 
     async def __aenter__(self) -> Database:
         await self.open()
@@ -137,4 +190,9 @@ class Database:
 
     async def read(self, operation: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``operation`` in a read transaction on one of the reader threads."""
-        return await self._submit(self._running().reads, operation)
+        try:
+            return await self._submit(self._running().reads, operation)
+        except sqlite3.Error:
+            if self._file_changed():
+                raise StoreFileChangedError from None
+            raise

@@ -11,7 +11,8 @@ so that the official SDK raises the matching exception class::
     ├── NotFoundError             404  invalid_request_error
     ├── MethodNotAllowedError     405  invalid_request_error
     ├── PayloadTooLargeError      413  invalid_request_error
-    └── InternalServerError       500  server_error
+    ├── InternalServerError       500  server_error
+    └── StoreFileChangedError     503  server_error (the file was deleted or replaced)
 
 Messages name the offending parameter in ``param`` (``limit``,
 ``messages[0].content``, ...), so a client can point at the field to fix.
@@ -29,6 +30,7 @@ __all__ = [
     "MethodNotAllowedError",
     "NotFoundError",
     "PayloadTooLargeError",
+    "StoreFileChangedError",
     "StoreOpenError",
 ]
 
@@ -122,3 +124,24 @@ class InternalServerError(APIError):
 
     def __init__(self) -> None:
         super().__init__("Internal server error")
+
+
+class StoreFileChangedError(APIError):
+    """The store's path no longer names the file the store opened: writes are refused.
+
+    A deleted or replaced SQLite file stays open, and SQLite would go on
+    committing into the old inode, acknowledging writes that nobody will ever
+    read again. Reads that fail then (SQLite's I/O error on an unlinked file)
+    get this answer too rather than a bare 500. The message names no path (the
+    log does).
+    """
+
+    status_code = 503
+    error_type = "server_error"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The store is unavailable: its file was deleted or replaced while the server "
+            "ran; restart the server.",
+            code="store_file_changed",
+        )

@@ -11,11 +11,18 @@ In the requested order (``asc`` or ``desc``):
 - ``after=X``: the first ``limit`` messages after X;
 - ``before=X``: the ``limit`` messages closest to X on its before-side, still
   presented in the requested order (so walking back with ``first_id`` of each
-  page visits every message once).
+  page visits every message once);
+- ``after=A&before=B``: the window strictly between the two cursors, walked
+  forward from A: the first ``limit`` messages after A that lie before B. The
+  official SDKs' auto-pagination sends this: a list started with ``before=B``
+  asks for its next page as ``after=<last_id>&before=B`` (the original query
+  plus the new cursor), so each further page stays inside the window and the
+  walk ends at B. A window whose B does not lie after A is empty.
 
 ``has_more`` says whether more messages lie beyond the page in the direction
-of travel: past its end for the first two cases, before its start for
-``before``. The query fetches ``limit + 1`` rows to know that without a count.
+of travel: past its end for ``after`` and for no cursor, before its start for
+``before``, and between its end and B for a window. The query fetches
+``limit + 1`` rows to know that without a count.
 
 A cursor must be a message of the same thread; otherwise the request is a 400
 naming ``after`` or ``before`` (see ``repository``). An unknown cursor is an
@@ -29,7 +36,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["PagePlan", "plan_page"]
+__all__ = ["Cursor", "PagePlan", "cursor_kind", "plan_page"]
+
+Cursor = Literal["after", "before", "window"]
+"""Which cursors a page request carries: ``window`` is ``after`` and ``before`` together."""
+
+
+def cursor_kind(*, after: str | None, before: str | None) -> Cursor | None:
+    """The kind of page asked for, from the cursors present."""
+    if after is not None and before is not None:
+        return "window"
+    if after is not None:
+        return "after"
+    return None if before is None else "before"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,24 +62,27 @@ class PagePlan:
 def plan_page(
     *,
     order: Literal["asc", "desc"],
-    cursor: Literal["after", "before"] | None,
+    cursor: Cursor | None,
     by_run: bool,
     columns: str,
 ) -> PagePlan:
     """Plan the page query.
 
-    Parameters of the returned SQL, in order: thread id, then the cursor's
-    ``created_at`` and ``seq`` (when ``cursor``), then the run id (when
-    ``by_run``), then the row limit (``limit + 1``).
+    Parameters of the returned SQL, in order: thread id, then the ``created_at``
+    and ``seq`` of each cursor (``after``'s first for a window), then the run id
+    (when ``by_run``), then the row limit (``limit + 1``).
     """
     forward = order == "asc"
     if cursor == "before":
         # Walk away from the cursor (the opposite direction), then flip the rows.
         forward = not forward
     sql_order = "ASC" if forward else "DESC"
+    ahead, behind = (">", "<") if forward else ("<", ">")
     where = ["thread_id = ?"]
     if cursor is not None:
-        where.append(f"(created_at, seq) {'>' if forward else '<'} (?, ?)")
+        where.append(f"(created_at, seq) {ahead} (?, ?)")
+    if cursor == "window":  # and short of the before-cursor
+        where.append(f"(created_at, seq) {behind} (?, ?)")
     if by_run:
         where.append("run_id = ?")
     sql = (

@@ -37,9 +37,10 @@ This module imports psycopg at its top; ``locations`` imports it only for a
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool
@@ -49,7 +50,7 @@ from gateway.store.backend import ImportOutcome, StoreCounts
 from gateway.store.errors import NotFoundError, StoreOpenError
 from gateway.store.ids import new_thread_id
 from gateway.store.migrations import POSTGRES_MIGRATIONS, SchemaTooNewError, plan
-from gateway.store.pagination import plan_page
+from gateway.store.pagination import cursor_kind, plan_page
 from gateway.store.repository import (
     invalid_cursor,
     message_values,
@@ -80,6 +81,9 @@ POOL_TIMEOUT_SECONDS = 10.0
 """Longest wait for a pooled connection before the operation fails (a 500, never a hang)."""
 
 CONNECT_TIMEOUT_SECONDS = 10
+
+HEALTH_TIMEOUT_SECONDS = 2.0
+"""Longest a readiness probe waits for the database."""
 
 
 def _pg(sql: str) -> str:
@@ -230,6 +234,19 @@ class PostgresStore:
         if pool is not None:
             await pool.close()
 
+    async def health(self) -> str | None:
+        """A round trip on a pooled connection, bounded by ``HEALTH_TIMEOUT_SECONDS``."""
+        if self._pool is None:
+            return "the store is not open"
+        try:
+            async with asyncio.timeout(HEALTH_TIMEOUT_SECONDS):
+                await self._one("SELECT count(*) FROM (SELECT 1 FROM threads LIMIT 1) AS t", ())
+        except TimeoutError:
+            return "the store database did not answer in time"
+        except Exception as exc:
+            return f"the store database cannot be read ({type(exc).__name__})"
+        return None
+
     async def __aenter__(self) -> PostgresStore:
         await self.open()
         return self
@@ -362,30 +379,27 @@ class PostgresStore:
     async def list_messages(self, thread_id: str, query: ListQuery) -> MessagePage:
         """One page (see ``pagination``); the common first page is one round trip."""
         params: list[object] = [thread_id]
-        side: Literal["after", "before"] | None = None
-        cursor_id: str | None = None
-        if query.after is not None:
-            side, cursor_id = "after", query.after
-        elif query.before is not None:
-            side, cursor_id = "before", query.before
+        kind = cursor_kind(after=query.after, before=query.before)
         plan_ = plan_page(
             order=query.order,
-            cursor=side,
+            cursor=kind,
             by_run=query.run_id is not None,
             columns=MESSAGE_COLUMNS,
         )
         async with self.pool.connection() as conn:
-            if side is not None:
+            for side, cursor_id in (("after", query.after), ("before", query.before)):
+                if cursor_id is None:
+                    continue
                 key = await (await conn.execute(_CURSOR_KEY, (cursor_id, thread_id))).fetchone()
                 if key is None:
                     await self._require_thread(conn, thread_id)
-                    raise invalid_cursor(side, str(cursor_id), thread_id)
+                    raise invalid_cursor(side, cursor_id, thread_id)
                 params.extend(key)
             if query.run_id is not None:
                 params.append(query.run_id)
             params.append(query.limit + 1)
             fetched = await (await conn.execute(_pg(plan_.sql), params)).fetchall()
-            if not fetched and side is None:
+            if not fetched and kind is None:
                 # An empty page: of an empty thread, or of no thread at all.
                 await self._require_thread(conn, thread_id)
         rows = [MessageRow(*row) for row in fetched]

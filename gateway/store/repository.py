@@ -22,13 +22,12 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Sequence
-from typing import Literal
 
 from gateway.store import wire
 from gateway.store.backend import ImportOutcome, StoreCounts
 from gateway.store.errors import InvalidRequestError, NotFoundError
 from gateway.store.ids import new_message_id, new_thread_id
-from gateway.store.pagination import plan_page
+from gateway.store.pagination import cursor_kind, plan_page
 from gateway.store.rows import (
     MESSAGE_COLUMNS,
     THREAD_COLUMNS,
@@ -243,13 +242,10 @@ def list_messages(conn: sqlite3.Connection, thread_id: str, query: ListQuery) ->
     """One page of a thread's messages; see ``pagination`` for the cursor semantics."""
     _require_thread(conn, thread_id)
     params: list[object] = [thread_id]
-    side: Literal["after", "before"] | None = None
-    cursor_id: str | None = None
-    if query.after is not None:
-        side, cursor_id = "after", query.after
-    elif query.before is not None:
-        side, cursor_id = "before", query.before
-    if side is not None:
+    cursors = (("after", query.after), ("before", query.before))
+    for side, cursor_id in cursors:
+        if cursor_id is None:
+            continue
         key = conn.execute(
             "SELECT created_at, seq FROM messages WHERE id = ? AND thread_id = ?",
             (cursor_id, thread_id),
@@ -262,7 +258,7 @@ def list_messages(conn: sqlite3.Connection, thread_id: str, query: ListQuery) ->
     params.append(query.limit + 1)
     plan = plan_page(
         order=query.order,
-        cursor=side,
+        cursor=cursor_kind(after=query.after, before=query.before),
         by_run=query.run_id is not None,
         columns=MESSAGE_COLUMNS,
     )

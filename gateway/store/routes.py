@@ -8,10 +8,19 @@ response body as JSON text.
 Routing works on path *segments* that the caller already percent-decoded one
 by one (see ``app``), so an id holding ``/`` stays one segment and can only
 ever be an id that does not exist.
+
+Paths the real API serves and this store does not are *unserved*, a 404
+``Invalid URL`` like any unknown path, never a route-matching accident: the
+segment after ``threads`` that names a collection of the real API
+(``POST /threads/runs`` is createThreadAndRun, which
+``client.beta.threads.create_and_run`` calls) is not a thread id, and a
+segment holding a control character (``%0A``, ``%00``) is no id the store
+could have issued.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -116,10 +125,20 @@ _MESSAGE = Route(
 )
 
 
+UNSERVED_THREAD_COLLECTIONS = frozenset(("runs",))
+"""Segments after ``threads/`` that are the real API's paths, not thread ids."""
+
+_CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 def match_route(segments: Sequence[str]) -> tuple[Route, tuple[str, ...]] | None:
     """The route of decoded path segments and the ids in them, or ``None`` (a 404)."""
     count = len(segments)
     if count == 0 or count > 4 or segments[0] != "threads" or "" in segments:
+        return None
+    if any(_CONTROL_CHARACTER.search(segment) for segment in segments):
+        return None
+    if count >= 2 and segments[1] in UNSERVED_THREAD_COLLECTIONS:
         return None
     if count == 1:
         return _THREADS, ()

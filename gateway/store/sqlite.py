@@ -8,12 +8,21 @@ The file is stamped with an ``application_id`` and a schema version
 (``user_version``): the store initialises an empty file, opens its own files
 (migrating them forward, see ``migrations``), and refuses anything else
 (another application's database, a newer schema) instead of writing into it.
+
+Two checks guard the file while it is in use: ``FileIdentity`` (does the path
+still name the file that was opened? see ``Database``) and ``read_sample``
+(can real rows be read from the file as it is on disk? see ``/readyz``).
 """
 
 from __future__ import annotations
 
+import os
+import random
 import sqlite3
+import string
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from gateway.store.errors import StoreOpenError
 from gateway.store.migrations import SCHEMA_VERSION, SQLITE_MIGRATIONS, SchemaTooNewError, plan
@@ -21,10 +30,12 @@ from gateway.store.migrations import SCHEMA_VERSION, SQLITE_MIGRATIONS, SchemaTo
 __all__ = [
     "APPLICATION_ID",
     "SCHEMA_VERSION",
+    "FileIdentity",
     "check_store_path",
     "connect_reader",
     "connect_writer",
     "migrate_file",
+    "read_sample",
 ]
 
 APPLICATION_ID = 0x4D475354  # "MGST": messages-gateway store
@@ -168,3 +179,79 @@ def check_store_path(path: Path) -> None:
     whose cost grows with the size of the file, so startup stays fast.
     """
     connect_writer(path).close()
+
+
+@dataclass(frozen=True, slots=True)
+class FileIdentity:
+    """Which file a path names: device and inode, as ``stat`` reports them."""
+
+    device: int
+    inode: int
+
+    @classmethod
+    def of(cls, path: Path) -> FileIdentity | None:
+        """The identity of the file at ``path`` now; ``None`` when there is none."""
+        try:
+            status = os.stat(path)
+        except OSError:
+            return None
+        return cls(status.st_dev, status.st_ino)
+
+
+SAMPLE_ROWS = 8
+"""Rows read per b-tree by ``read_sample``."""
+
+# Only the leading columns of messages: ``content`` may run over many overflow
+# pages, and the columns after it would have to be reached through them. Each
+# query's parameters: its starting key (the random ones), then the row limit.
+_SAMPLES = (
+    "SELECT seq, id, created_at FROM threads ORDER BY seq DESC LIMIT ?",
+    "SELECT seq, id, created_at FROM threads WHERE seq >= ? ORDER BY seq LIMIT ?",
+    "SELECT seq, id, thread_id, created_at, role, status FROM messages ORDER BY seq DESC LIMIT ?",
+    "SELECT seq, id, thread_id, created_at, role, status FROM messages "
+    "WHERE seq >= ? ORDER BY seq LIMIT ?",
+    "SELECT id FROM threads ORDER BY id DESC LIMIT ?",
+    "SELECT id FROM messages WHERE id >= ? ORDER BY id LIMIT ?",
+    "SELECT thread_id, created_at, seq FROM messages INDEXED BY messages_by_thread "
+    "ORDER BY thread_id DESC, created_at DESC, seq DESC LIMIT ?",
+)
+
+
+def read_sample(path: Path) -> int:
+    """Read a bounded sample of real rows from the file as it is on disk; the rows read.
+
+    A fresh read-only connection, so no page cache of the store's own
+    connections can hide a damaged page. Through every b-tree (both tables,
+    the id indexes, the thread index) it reads the newest rows (the pages the
+    latest writes touched) and, from a random starting key, a few more (so
+    repeated probes cover the whole file over time). The cost is a constant
+    number of page reads however large the file: ``PRAGMA quick_check`` would
+    read every page, minutes for a large store, on every probe. A damaged page
+    raises ``sqlite3.DatabaseError`` ("database disk image is malformed").
+    """
+    uri = f"file:{quote(str(path))}?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+    try:
+        conn.execute("BEGIN")
+        highest = conn.execute(
+            "SELECT (SELECT max(seq) FROM threads), (SELECT max(seq) FROM messages)"
+        ).fetchone()
+        draw = random.SystemRandom()
+        thread_seq = draw.randint(0, highest[0] or 0)
+        message_seq = draw.randint(0, highest[1] or 0)
+        message_id = "msg_" + "".join(draw.choices(string.ascii_letters + string.digits, k=3))
+        parameters: tuple[tuple[object, ...], ...] = (
+            (),
+            (thread_seq,),
+            (),
+            (message_seq,),
+            (),
+            (message_id,),
+            (),
+        )
+        rows = 0
+        for sql, values in zip(_SAMPLES, parameters, strict=True):
+            rows += len(conn.execute(sql, (*values, SAMPLE_ROWS)).fetchall())
+        return rows
+    finally:
+        conn.close()

@@ -48,6 +48,9 @@ class SQLiteStore:
     async def close(self) -> None:
         await self.database.close()
 
+    async def health(self) -> str | None:
+        return await self.database.health()
+
     async def __aenter__(self) -> SQLiteStore:
         await self.open()
         return self

@@ -551,9 +551,9 @@ def _limit(text: str) -> int:
 def list_query(params: Mapping[str, str]) -> ListQuery:
     """Validate listMessages' query parameters.
 
-    An empty value (``?after=``) counts as absent, unknown parameters are
-    ignored, and ``after`` together with ``before`` is refused: the page would
-    have two directions of travel and ``has_more`` no single meaning.
+    An empty value (``?after=``) counts as absent and unknown parameters are
+    ignored. ``after`` together with ``before`` selects the window between the
+    two cursors (see ``pagination``).
     """
     limit = params.get("limit") or None
     order = params.get("order") or "desc"
@@ -565,10 +565,6 @@ def list_query(params: Mapping[str, str]) -> ListQuery:
         check_message_id(after, param="after")
     if before is not None:
         check_message_id(before, param="before")
-    if after is not None and before is not None:
-        raise InvalidRequestError(
-            "Pass either 'after' or 'before', not both.", param="before", code="invalid_value"
-        )
     return ListQuery(
         limit=LIMIT_DEFAULT if limit is None else _limit(limit),
         order="asc" if order == "asc" else "desc",

@@ -10,7 +10,9 @@ asyncio future, and the owning thread settles the future through
   savepoint, and one ``COMMIT`` (one fsync) makes them all durable. A job that
   fails rolls back to its savepoint and cannot disturb its neighbours; no
   future is settled with a result before the ``COMMIT`` returned, so nothing is
-  acknowledged that is not on disk.
+  acknowledged that is not on disk. Right before each ``COMMIT`` it runs its
+  ``before_commit`` check (the store's: the path still names the open file);
+  if that raises, the batch is rolled back and every job in it fails with it.
 - ``ReaderThread``: a few of them share one queue, each with its own
   connection. With WAL, readers see the last committed state and never wait
   behind the writer's queue.
@@ -113,6 +115,17 @@ _Outcome = tuple["Job[Any]", object, "BaseException | None"]
 class WriterThread(_ConnectionThread):
     """The single writer, committing the jobs waiting together (group commit)."""
 
+    def __init__(
+        self,
+        name: str,
+        jobs: JobQueue,
+        connect: Callable[[], sqlite3.Connection],
+        *,
+        before_commit: Callable[[], None] = lambda: None,
+    ) -> None:
+        super().__init__(name, jobs, connect)
+        self._before_commit = before_commit
+
     def serve(self, conn: sqlite3.Connection) -> None:
         while True:
             job = self.jobs.get()
@@ -149,9 +162,8 @@ class WriterThread(_ConnectionThread):
         if retry:
             self._commit(conn, retry)
 
-    @staticmethod
     def _run_batch(
-        conn: sqlite3.Connection, batch: list[Job[Any]]
+        self, conn: sqlite3.Connection, batch: list[Job[Any]]
     ) -> tuple[list[_Outcome], list[Job[Any]]]:
         """Run the batch in one transaction; return the outcomes and the jobs to run again.
 
@@ -177,5 +189,6 @@ class WriterThread(_ConnectionThread):
             else:
                 conn.execute("RELEASE job")
                 outcomes.append((job, result, None))
+        self._before_commit()
         conn.execute("COMMIT")
         return outcomes, []

@@ -8,6 +8,12 @@ timeouts and retries, holding connections and piling up work. After
 is *half-open*: one trial call goes through while the others still fail fast; its
 success closes the circuit, its failure opens it again for another period.
 
+A client has two: one for reads (GET) and one for writes (POST, DELETE). They
+fail differently: a store whose disk is full, or a provider refusing writes during
+maintenance, still serves reads, and those must not start failing fast because
+writes did. An upstream that is really down fails both, and each opens on its own
+``failure_threshold``.
+
 The session asks ``allow()`` before each attempt and must then report exactly one
 of ``record_success()``, ``record_failure()`` or ``release()`` (the attempt ended
 without telling anything about the upstream, e.g. it was cancelled). A result that
@@ -56,6 +62,10 @@ class CircuitBreaker:
         self._failures = 0
         self._opened_at = 0.0
         self._trial_in_flight = False
+
+    def twin(self) -> CircuitBreaker:
+        """A new, closed breaker with the same settings and clock (the write circuit)."""
+        return CircuitBreaker(self.failure_threshold, self.reset_seconds, self._clock)
 
     @property
     def state(self) -> BreakerState:

@@ -2,7 +2,7 @@
 
 One per app, created in the lifespan: it owns the ``httpx.AsyncClient`` (one
 keep-alive pool, or the in-process ASGI transport to the embedded store), the
-server-side key and the circuit breaker. Everything per GraphQL operation lives in
+server-side key and the circuit breakers (reads, writes). Everything per GraphQL operation lives in
 the ``UpstreamSession`` that ``session()`` returns.
 """
 
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 
+from gateway.upstream._body import DEFAULT_MAX_RESPONSE_BYTES
 from gateway.upstream._breaker import CircuitBreaker
 from gateway.upstream._redact import install_log_redaction
 from gateway.upstream._retry import RetryPolicy
@@ -59,13 +60,16 @@ def normalize_base_url(url: str) -> str:
 
 
 class UpstreamClient:
-    """App-wide: owns the one ``httpx.AsyncClient`` (keep-alive pool) and the circuit breaker.
+    """App-wide: owns the one ``httpx.AsyncClient`` (keep-alive pool) and the circuit breakers.
 
     ``base_url`` is the prefix under which ``/threads`` lives (``…/v1`` for a remote
     upstream). ``api_key`` is the server-side key: when set, it is sent on every
     request and callers' tokens are never forwarded. ``requires_key`` says whether a
     request without any credentials is pointless (remote upstreams) or fine (the
-    embedded store without a key). ``sleep`` and ``clock`` are injectable for tests.
+    embedded store without a key). ``breaker`` guards reads; writes get
+    ``write_breaker`` (default: its twin), so that failing writes never stop reads.
+    ``max_response_bytes`` bounds the decoded size of
+    one answer (``_body``). ``sleep`` and ``clock`` are injectable for tests.
     The client takes ``http`` over: it is closed by ``aclose()`` and its cookie jar
     is disabled (callers share the pool; cookies must not cross between them).
     """
@@ -81,6 +85,8 @@ class UpstreamClient:
         retry_backoff: float,
         read_timeout: float,
         breaker: CircuitBreaker,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        write_breaker: CircuitBreaker | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -88,6 +94,8 @@ class UpstreamClient:
             raise ValueError("the upstream API key must be printable ASCII")
         if max_retries < 0 or retry_backoff < 0 or read_timeout <= 0:
             raise ValueError("need max_retries >= 0, retry_backoff >= 0 and read_timeout > 0")
+        if max_response_bytes < 1:
+            raise ValueError("max_response_bytes must be at least 1")
         install_log_redaction()
         # One pool serves every caller: a cookie set in answer to one caller's request
         # must never ride along on another's. The jar refuses and forgets them all.
@@ -95,6 +103,7 @@ class UpstreamClient:
         http.cookies.clear()
         self._http = http
         self._breaker = breaker
+        self._write_breaker = write_breaker or breaker.twin()
         self._upstream = Upstream(
             http=http,
             base_url=base_url.rstrip("/"),
@@ -102,7 +111,10 @@ class UpstreamClient:
             requires_key=requires_key,
             retry=RetryPolicy(max_retries=max_retries, backoff=retry_backoff),
             read_timeout=read_timeout,
+            max_response_bytes=max_response_bytes,
+            secrets=tuple(s for s in (api_key, httpx.URL(base_url).host) if s),
             breaker=breaker,
+            write_breaker=self._write_breaker,
             sleep=sleep,
             clock=clock,
         )
@@ -152,6 +164,7 @@ class UpstreamClient:
             breaker=CircuitBreaker(
                 settings.breaker_failure_threshold, settings.breaker_reset_seconds
             ),
+            max_response_bytes=settings.upstream_max_response_bytes,
         )
 
     async def aclose(self) -> None:
@@ -160,7 +173,13 @@ class UpstreamClient:
 
     @property
     def breaker(self) -> CircuitBreaker:
+        """The read circuit (GET), the one ``/metrics`` reports."""
         return self._breaker
+
+    @property
+    def write_breaker(self) -> CircuitBreaker:
+        """The write circuit (POST, DELETE): by default ``breaker.twin()``."""
+        return self._write_breaker
 
     def add_event_hooks(
         self,

@@ -30,6 +30,9 @@ upstream's ``x-request-id``, else ours) and ``retry_after`` (seconds, from
 Messages are safe to show and to log: they never hold the API key, the caller's
 token, the upstream URL, nor the upstream's own error text (a 401 message may echo
 part of the key); that text stays in ``body`` for whoever decides to show it.
+``body`` and ``request_id`` come from the upstream, so the session scrubs them
+before they get here (``_scrub``: identifiers only, bounded, secrets and locations
+cut out), and ``retry_after`` is clamped (``_retry``).
 """
 
 from __future__ import annotations

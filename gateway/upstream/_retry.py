@@ -10,7 +10,10 @@ Waits grow exponentially with full jitter (``uniform(0, min(cap, base * 2**n))``
 so that many gateways retrying at once do not hit a recovering upstream in step,
 unless the upstream said how long to wait (``retry-after-ms``, ``Retry-After`` in
 seconds or as an HTTP date). The session refuses any wait that would overrun the
-operation's deadline.
+operation's deadline. What the upstream asks is clamped to ``MAX_RETRY_AFTER`` (an
+hour) before anyone sleeps on it or relays it as ``extensions.retryAfter``:
+``retry-after-ms: 1e308`` is an hour, not 10^305 seconds; negative, infinite or
+unparsable values count as not said.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import httpx
 
 __all__ = [
     "IDEMPOTENT_METHODS",
+    "MAX_RETRY_AFTER",
     "RETRY_STATUSES",
     "RetryPolicy",
     "never_sent",
@@ -36,6 +40,8 @@ __all__ = [
 
 IDEMPOTENT_METHODS = frozenset({"GET", "DELETE"})
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_RETRY_AFTER = 3600.0
+"""Seconds: the longest wait an upstream may ask for; longer requests are clamped to it."""
 
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _TRANSIENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
@@ -70,11 +76,17 @@ class RetryPolicy:
 
 
 def parse_retry_after(headers: httpx.Headers, now: Callable[[], float] = time.time) -> float | None:
-    """Seconds the upstream asked us to wait, or ``None`` when it did not say (or said nonsense).
+    """Seconds the upstream asked us to wait, at most ``MAX_RETRY_AFTER``, to the millisecond;
+    ``None`` when it did not say (or said nonsense).
 
     ``retry-after-ms`` (OpenAI's, more precise) wins over ``Retry-After``, which may
     be a number of seconds or an HTTP date.
     """
+    seconds = _asked(headers, now)
+    return None if seconds is None else round(min(seconds, MAX_RETRY_AFTER), 3)
+
+
+def _asked(headers: httpx.Headers, now: Callable[[], float]) -> float | None:
     milliseconds = headers.get("retry-after-ms")
     if milliseconds is not None:
         seconds = _number(milliseconds)
@@ -88,18 +100,23 @@ def parse_retry_after(headers: httpx.Headers, now: Callable[[], float] = time.ti
         return seconds
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:  # "-0000": UTC, said without a zone
         when = when.replace(tzinfo=UTC)
     return max(0.0, when.timestamp() - now())
 
 
+_SPELLED_INFINITY = frozenset({"inf", "infinity"})
+
+
 def _number(text: str) -> float | None:
+    """A non-negative number of the header; a numeral too large for a float is infinity
+    (clamped by the caller), while ``inf`` and ``nan`` spelled out are nonsense."""
     try:
         value = float(text)
     except ValueError:
         return None
-    if not math.isfinite(value) or value < 0:
+    if math.isnan(value) or value < 0 or text.strip().lstrip("+").lower() in _SPELLED_INFINITY:
         return None
     return value

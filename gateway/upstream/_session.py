@@ -22,7 +22,9 @@ from typing import Any, TypeVar, cast
 
 import httpx
 
+from gateway.upstream import _body as body_reader
 from gateway.upstream import _validate as validate
+from gateway.upstream._body import ACCEPT_ENCODING, ERROR_BODY_LIMIT, Answer
 from gateway.upstream._breaker import CircuitBreaker
 from gateway.upstream._exceptions import (
     CircuitOpenError,
@@ -44,6 +46,7 @@ from gateway.upstream._retry import (
     parse_retry_after,
     transient,
 )
+from gateway.upstream._scrub import Scrubber
 from gateway.upstream._types import (
     DeletedObject,
     JSONObject,
@@ -94,7 +97,12 @@ class Upstream:
     requires_key: bool
     retry: RetryPolicy
     read_timeout: float
+    max_response_bytes: int
+    secrets: tuple[str, ...] = field(repr=False)
+    """What no upstream-sourced text may be relayed holding: the key, the upstream host."""
     breaker: CircuitBreaker
+    """The read circuit (GET); writes have their own, so failing writes never stop reads."""
+    write_breaker: CircuitBreaker
     sleep: Callable[[float], Awaitable[None]]
     clock: Callable[[], float]
 
@@ -123,6 +131,7 @@ class UpstreamSession:
         "_max_in_flight",
         "_observer",
         "_request_id",
+        "_scrub",
         "_semaphore",
         "_upstream",
     )
@@ -166,11 +175,17 @@ class UpstreamSession:
             )
         headers = {
             "Accept": "application/json",
+            "Accept-Encoding": ACCEPT_ENCODING,
             "OpenAI-Beta": "assistants=v2",
             "X-Request-Id": request_id,
         }
         if authorization is not None:
             headers["Authorization"] = authorization
+        # What this session's upstream must never be relayed saying (see _scrub).
+        server_key = (
+            upstream.authorization.removeprefix("Bearer ") if upstream.authorization else None
+        )
+        self._scrub = Scrubber((server_key, caller_token, httpx.URL(upstream.base_url).host))
         self._headers = headers
         self._body_headers = {**headers, "Content-Type": "application/json"}
 
@@ -302,7 +317,7 @@ class UpstreamSession:
                 content=content,
             )
             idempotent = method in IDEMPOTENT_METHODS
-            breaker = upstream.breaker
+            breaker = upstream.breaker if method == "GET" else upstream.write_breaker
             loop = asyncio.get_running_loop()
             error: UpstreamError | None = None
             retry = 0
@@ -333,7 +348,7 @@ class UpstreamSession:
                                 budget = self._deadline_at - upstream.clock()
                                 cut_by_deadline = budget <= upstream.read_timeout
                                 guard.reschedule(loop.time() + min(budget, upstream.read_timeout))
-                                response = await upstream.http.send(request)
+                                answer = await self._receive(request)
                             finally:
                                 self._in_flight -= 1
                 except httpx.TransportError as exc:
@@ -369,17 +384,17 @@ class UpstreamSession:
                     breaker.release()
                     raise
                 else:
-                    status = response.status_code
+                    status = answer.status
                     if 200 <= status < 300:
                         breaker.record_success()
-                        result = self._decode(operation, response, decode)
+                        result = self._decode(operation, answer, decode)
                         self._observe(operation, status, started, attempts, None)
                         return result
                     if status >= 500:
                         breaker.record_failure()
                     else:
                         breaker.record_success()
-                    error = self._status_error(operation, response)
+                    error = self._status_error(operation, answer)
                     retryable = idempotent and status in RETRY_STATUSES
                     wait = error.retry_after
                     reason = str(status)
@@ -418,17 +433,34 @@ class UpstreamSession:
 
     # --- responses and failures -----------------------------------------------------
 
-    def _request_id_of(self, response: httpx.Response) -> str:
-        return response.headers.get("x-request-id") or self._request_id
+    async def _receive(self, request: httpx.Request) -> Answer:
+        """Send one attempt and read its answer, decoded and bounded (``_body``).
 
-    def _decode(self, operation: str, response: httpx.Response, decode: Callable[[Any], T]) -> T:
-        media_type = response.headers.get("content-type", "").partition(";")[0].strip().lower()
-        problem: str | None = None
-        if media_type != "application/json" and not media_type.endswith("+json"):
+        A 2xx body may be ``max_response_bytes`` long; an error envelope at most
+        ``ERROR_BODY_LIMIT``. The response is closed here: one stopped early takes
+        its connection with it instead of leaving the rest of the body in the pool.
+        """
+        upstream = self._upstream
+        response = await upstream.http.send(request, stream=True)
+        try:
+            ok = 200 <= response.status_code < 300
+            limit = upstream.max_response_bytes if ok else ERROR_BODY_LIMIT
+            return await body_reader.read(response, min(limit, upstream.max_response_bytes))
+        finally:
+            await response.aclose()
+
+    def _request_id_of(self, answer: Answer) -> str:
+        return self._scrub.request_id(answer.headers.get("x-request-id")) or self._request_id
+
+    def _decode(self, operation: str, answer: Answer, decode: Callable[[Any], T]) -> T:
+        media_type = answer.headers.get("content-type", "").partition(";")[0].strip().lower()
+        json_type = media_type == "application/json" or media_type.endswith("+json")
+        problem = answer.problem
+        if problem is None and not json_type:
             problem = "a non-JSON content type"
-        else:
+        if problem is None:
             try:
-                data = json.loads(response.content)
+                data = json.loads(answer.content)
             except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
                 problem = "invalid JSON"
             else:
@@ -439,17 +471,17 @@ class UpstreamSession:
         raise UpstreamResponseError(
             f"upstream answered {operation} with {problem}",
             operation=operation,
-            status=response.status_code,
-            request_id=self._request_id_of(response),
+            status=answer.status,
+            request_id=self._request_id_of(answer),
         )
 
-    def _status_error(self, operation: str, response: httpx.Response) -> UpstreamStatusError:
-        status = response.status_code
+    def _status_error(self, operation: str, answer: Answer) -> UpstreamStatusError:
+        status = answer.status
         body = None
-        content = response.content
-        if content[:1] == b"{" or content.lstrip()[:1] == b"{":
+        content = answer.content
+        if answer.problem is None and (content[:1] == b"{" or content.lstrip()[:1] == b"{"):
             try:
-                body = validate.error_body(json.loads(content))
+                body = self._scrub.error_body(validate.error_body(json.loads(content)))
             except (ValueError, RecursionError):
                 body = None
         return status_error_class(status)(
@@ -457,8 +489,8 @@ class UpstreamSession:
             status=status,
             operation=operation,
             body=body,
-            request_id=self._request_id_of(response),
-            retry_after=parse_retry_after(response.headers),
+            request_id=self._request_id_of(answer),
+            retry_after=parse_retry_after(answer.headers),
         )
 
     def _transport_error(self, operation: str, exc: httpx.TransportError) -> UpstreamError:

@@ -104,8 +104,9 @@ async def refused(gateway: Gateway, headers: dict[str, str]) -> dict[str, Any]:
     )
     assert response.status_code == 401, response.text
     assert response.headers["www-authenticate"].startswith("Bearer")
+    assert response.headers["content-type"] == "application/json"
     body = response.json()
-    assert body["data"] is None
+    assert "data" not in body  # nothing executed (GraphQL-over-HTTP)
     assert [e["extensions"]["code"] for e in body["errors"]] == ["UNAUTHENTICATED"]
     return body
 

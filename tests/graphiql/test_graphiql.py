@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
 import re
 from pathlib import Path
@@ -42,6 +44,8 @@ async def test_browser_gets_the_local_page(gateway: Gateway) -> None:
     assert "unpkg" not in page and "https://" not in page.replace("http://www.w3.org", "")
     csp = response.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "connect-src 'self'" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["x-frame-options"] == "DENY"
     urls = _local_urls(page)
     assert {f"/graphql/static/vendor/{name}" for name in VENDOR_FILES} <= set(urls)
     for url in urls:
@@ -81,10 +85,29 @@ async def test_missing_assets_fall_back_to_the_cdn_page(
     with caplog.at_level(logging.INFO, logger="gateway.graphiql"):
         install_graphiql(app, make_settings(), assets=VendoredAssets(tmp_path))
     assert "falling back to strawberry's page" in caplog.text
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://localhost"
+    ) as c:
         page = await c.get("/graphql", headers=HTML)
     assert page.status_code == 200
     assert "https://unpkg.com/graphiql" in page.text
+    # Its own policy: only the CDN it loads from, its inline script by hash, never framed.
+    assert page.headers["x-frame-options"] == "DENY"
+    directives = dict(
+        (part.split()[0], part.split()[1:])
+        for part in page.headers["content-security-policy"].split("; ")
+    )
+    assert directives["default-src"] == ["'none'"]
+    assert directives["frame-ancestors"] == ["'none'"]
+    assert directives["connect-src"] == ["'self'"]
+    assert directives["base-uri"] == ["'none'"]
+    external = set(re.findall(r'(?:src|href)="(https://[^/"]+)/', page.text))
+    assert external == {"https://unpkg.com"}
+    inline = re.findall(r"<script>(.*?)</script>", page.text, flags=re.DOTALL)
+    assert len(inline) == 1
+    digest = base64.b64encode(hashlib.sha256(inline[0].encode()).digest()).decode()
+    assert directives["script-src"] == ["https://unpkg.com", f"'sha256-{digest}'"]
+    assert directives["style-src"] == ["https://unpkg.com", "'unsafe-inline'"]
 
 
 def test_local_assets_are_logged_at_startup(

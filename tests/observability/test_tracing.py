@@ -128,7 +128,7 @@ from gateway.config import Settings
 from gateway.observability import TRACING_AVAILABLE
 assert not TRACING_AVAILABLE
 app = create_app(Settings(_env_file=None, store_path={str(tmp_path)!r} + "/s.sqlite3"))
-with TestClient(app) as client:
+with TestClient(app, base_url="http://localhost") as client:
     r = client.post("/graphql", json={{"query": "mutation {{ createThread {{ thread {{ id }} }} }}"}})
     assert r.status_code == 200 and r.json()["data"]["createThread"]["thread"]["id"], r.text
     assert "gateway_graphql_operations_total" in client.get("/metrics").text

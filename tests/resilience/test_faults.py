@@ -246,17 +246,28 @@ async def test_circuit_breaker_opens_fails_fast_and_closes_by_itself(
             result, _ = await query(gateway)
             assert result.codes == ["UPSTREAM_UNAVAILABLE"]
         assert stub.count() == 2
-        # Open: fails fast, nothing sent, queries and mutations alike.
+        # Open: queries fail fast, nothing sent.
         result, elapsed = await query(gateway)
         assert result.codes == ["UPSTREAM_UNAVAILABLE"]
         assert "paused" in result.errors[0]["message"]
-        result, _ = await mutate(gateway)
-        assert result.codes == ["UPSTREAM_UNAVAILABLE"]
         assert stub.count() == 2
         assert elapsed < 1.0
+        # Writes have a circuit of their own (failing reads do not stop them, nor the
+        # reverse): two more 503s open it, then mutations fail fast too.
+        for _ in range(2):
+            result, _ = await mutate(gateway)
+            assert result.codes == ["UPSTREAM_UNAVAILABLE"]
+        assert stub.count("POST") == 2
+        result, _ = await mutate(gateway)
+        assert result.codes == ["UPSTREAM_UNAVAILABLE"]
+        assert "paused" in result.errors[0]["message"]
+        assert stub.count() == 4
         # The upstream recovers; after the reset period the trial call closes the circuit.
         stub.handler = healthy
         await asyncio.sleep(0.6)
         await assert_healthy(gateway, stub)
         await assert_healthy(gateway, stub)
-        assert stub.count() == 4
+        assert stub.count() == 6
+        result, _ = await mutate(gateway)
+        assert result.errors == [] and result.data["createMessage"]["message"]["text"] == "hello"
+        assert stub.count("POST") == 3

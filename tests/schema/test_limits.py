@@ -12,9 +12,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from graphql import get_introspection_query, parse
+from graphql import get_introspection_query
 
-from gateway.schema.limits import operation_cost
 from tests.conftest import Gateway, SettingsFactory, start_gateway
 from tests.resilience.stub import FaultStub
 from tests.schema.wire import THREAD_ID
@@ -218,33 +217,6 @@ async def test_an_ordinary_chat_query_is_within_every_limit(
     result = await gateway.graphql.execute(query, {"id": THREAD_ID}, headers=AUTH)
     assert result.status == 200 and not result.errors, result.body
     assert stub.count() == 2  # the thread and one page
-
-
-def test_operation_cost_model() -> None:
-    def cost(query: str, variables: dict[str, Any] | None = None, name: str | None = None) -> int:
-        return operation_cost(parse(query), name, variables)
-
-    assert cost('{ thread(id: "t") { id metadata } }') == 1
-    assert cost('{ thread(id: "t") { messages { nodes { id } } } }') == 2
-    assert cost('{ thread(id: "t") { messages(first: 5) { nodes { thread { id } } } } }') == 7
-    assert cost('{ messages(threadId: "t", last: 50) { edges { node { thread { id } } } } }') == 51
-    assert cost('{ threads(ids: ["a", "b", "c"]) { messages(first: 2) { nodes { id } } } }') == 6
-    assert cost("query($ids: [ID!]!) { threads(ids: $ids) { id } }", {"ids": ["a"] * 7}) == 7
-    assert (
-        cost(
-            'query($n: Int) { messages(threadId: "t", first: $n) { nodes { thread { id } } } }',
-            {"n": 3},
-        )
-        == 4
-    )
-    fragment = "fragment F on Thread { messages(first: 10) { nodes { id } } }"
-    assert (
-        cost(f'{{ a: thread(id: "a") {{ ...F }} b: thread(id: "b") {{ ...F }} }} {fragment}') == 4
-    )
-    assert cost("mutation { createThread { thread { messages { nodes { id } } } } }") == 2
-    two = 'query A { thread(id: "a") { id } } query B { threads(ids: ["a", "b"]) { id } }'
-    assert cost(two, name="A") == 1
-    assert cost(two, name="B") == 2
 
 
 async def test_limits_keep_the_validation_cache_effective(gateway: Gateway) -> None:

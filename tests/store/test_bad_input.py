@@ -76,12 +76,12 @@ CASES = [
     Case("after-unknown", "GET", "/threads/{t}/messages?after=msg_x", 400, "after", "no message"),
     Case("before-unknown", "GET", "/threads/{t}/messages?before=msg_x", 400, "before", "msg_x"),
     Case(
-        "after-and-before",
+        "window-after-unknown",
         "GET",
-        "/threads/{t}/messages?after={m}&before={m}",
+        "/threads/{t}/messages?after=msg_x&before={m}",
         400,
-        "before",
-        "either 'after' or 'before'",
+        "after",
+        "no message",
     ),
     Case(
         "cursor-of-other-thread",

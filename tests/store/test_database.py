@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
+import gateway.store.database as database_module
 from gateway.store import Database, StoreOpenError, check_store_path
-from gateway.store.errors import NotFoundError
-from gateway.store.sqlite import APPLICATION_ID, SCHEMA_VERSION
+from gateway.store.errors import NotFoundError, StoreFileChangedError
+from gateway.store.sqlite import APPLICATION_ID, SAMPLE_ROWS, SCHEMA_VERSION, read_sample
 
 
 def insert_thread(thread_id: str) -> Any:
@@ -278,3 +279,70 @@ async def test_check_store_path_creates_and_then_accepts_a_store(tmp_path: Path)
     check_store_path(path)
     async with Database(path) as database:
         assert await database.read(thread_ids) == ["thread_kept"]
+
+
+# --- the file's identity and health -------------------------------------------------
+
+
+async def test_writes_are_refused_while_the_path_names_another_file(
+    database: Database, tmp_path: Path
+) -> None:
+    """The check runs right before COMMIT: the whole group is rolled back, every job
+    fails with ``StoreFileChangedError``, and the file back in place serves again."""
+    assert await database.write(insert_thread("thread_kept")) == "thread_kept"
+    aside = tmp_path / "aside.sqlite3"
+    database.path.rename(aside)
+    outcomes = await asyncio.gather(
+        *(database.write(insert_thread(f"thread_lost{index}")) for index in range(5)),
+        return_exceptions=True,
+    )
+    assert len(outcomes) == 5
+    assert all(isinstance(outcome, StoreFileChangedError) for outcome in outcomes), outcomes
+    assert (await database.health() or "").startswith("the store file was deleted or replaced")
+    aside.rename(database.path)
+    assert await database.read(thread_ids) == ["thread_kept"], "nothing of the refused group"
+    assert await database.health() is None
+    assert await database.write(insert_thread("thread_after")) == "thread_after"
+
+
+async def test_health_reads_a_sample_on_a_fresh_connection(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Concurrent probes share one sample read; a read error is the reason."""
+    calls: list[Path] = []
+
+    def counting(path: Path) -> int:
+        calls.append(path)
+        return read_sample(path)
+
+    monkeypatch.setattr(database_module, "read_sample", counting)
+    assert await asyncio.gather(*(database.health() for _ in range(10))) == [None] * 10
+    assert len(calls) == 1, "one probe in flight at a time"
+
+    def broken(path: Path) -> int:
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    monkeypatch.setattr(database_module, "read_sample", broken)
+    assert await database.health() == (
+        "the store file cannot be read (database disk image is malformed)"
+    )
+
+
+async def test_health_of_a_closed_store(tmp_path: Path) -> None:
+    assert await Database(tmp_path / "never-opened.sqlite3").health() == "the store is not open"
+
+
+async def test_read_sample_is_bounded(database: Database) -> None:
+    def fill(conn: sqlite3.Connection) -> None:
+        for index in range(50):
+            insert_thread(f"thread_{index:02d}")(conn)
+        conn.executemany(
+            "INSERT INTO messages (id, thread_id, created_at, role, status, content, "
+            "attachments, metadata) VALUES (?, 'thread_00', 0, 'user', 'completed', '[]', "
+            "'[]', '{}')",
+            [(f"msg_{index:03d}",) for index in range(200)],
+        )
+
+    await database.write(fill)
+    rows = await asyncio.to_thread(read_sample, database.path)
+    assert 3 * SAMPLE_ROWS <= rows <= 7 * SAMPLE_ROWS

@@ -227,3 +227,76 @@ async def test_unknown_query_parameters_and_empty_values_are_ignored(
     page = await list_page(client, thread_id, order=order, after="", before="", foo="bar")
     expected = ascending if order == "asc" else ascending[::-1]
     assert ids_of(page) == expected
+
+
+# --- after and before together: the window between the two cursors ------------------
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    n=st.integers(min_value=2, max_value=30),
+    cut=st.tuples(st.integers(min_value=0, max_value=29), st.integers(min_value=0, max_value=29)),
+    limit=st.integers(min_value=1, max_value=12),
+    order=st.sampled_from(["asc", "desc"]),
+)
+async def test_after_and_before_walk_the_window_between_them(
+    unchecked_client: httpx.AsyncClient, n: int, cut: tuple[int, int], limit: int, order: str
+) -> None:
+    """``after=A&before=B``: the messages strictly between A and B in the requested
+    order, walked forward from A (``after=last_id``, ``before`` kept, as the SDKs
+    do) until ``has_more`` is false; an inverted window (B not after A) is empty."""
+    client = unchecked_client
+    thread_id, ascending = await make_thread(client, n, initial=n // 2)
+    expected_order = ascending if order == "asc" else ascending[::-1]
+    start, end = cut[0] % n, cut[1] % n
+    after, before = expected_order[start], expected_order[end]
+    window = expected_order[start + 1 : end]  # empty when end <= start + 1
+    page = await list_page(client, thread_id, order=order, limit=limit, after=after, before=before)
+    seen: list[str] = []
+    pages = 1
+    while True:
+        check_envelope(page)
+        assert ids_of(page) == window[len(seen) : len(seen) + limit]
+        seen.extend(ids_of(page))
+        assert page["has_more"] == (len(seen) < len(window)), "more in the window"
+        if not page["has_more"]:
+            break
+        page = await list_page(
+            client, thread_id, order=order, limit=limit, after=page["last_id"], before=before
+        )
+        pages += 1
+    assert seen == window
+    assert pages == max(1, -(-len(window) // limit))
+
+
+async def test_a_window_keeps_checking_both_cursors(client: httpx.AsyncClient) -> None:
+    """Each cursor of a window must be a message of the thread, named in the 400."""
+    thread_id, ascending = await make_thread(client, 3, initial=3)
+    for params, bad in (
+        ({"after": "msg_gone", "before": ascending[0]}, "after"),
+        ({"after": ascending[0], "before": "msg_gone"}, "before"),
+    ):
+        response = await client.get(f"/threads/{thread_id}/messages", params=params)
+        assert response.status_code == 400, response.text
+        error = response.json()["error"]
+        assert (error["param"], error["code"]) == (bad, "invalid_cursor")
+
+
+async def test_run_id_filter_applies_inside_a_window(
+    client: httpx.AsyncClient, store: StoreBackend
+) -> None:
+    thread_id, ascending = await make_thread(client, 6, initial=6)
+    await query(
+        store,
+        "UPDATE messages SET run_id = 'run_w' WHERE id IN (?, ?, ?, ?)",
+        tuple(ascending[index] for index in (0, 2, 3, 5)),
+    )
+    page = await list_page(
+        client, thread_id, order="asc", run_id="run_w", after=ascending[0], before=ascending[5]
+    )
+    assert ids_of(page) == [ascending[2], ascending[3]]
+    assert page["has_more"] is False

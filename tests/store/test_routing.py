@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import httpx
+import openai
 import pytest
 
 from gateway.store.app import route_segments
 from gateway.store.routes import match_route
+from tests.store.server import ServerProcess, raw_request
 
 
 def scope(path: str, raw_path: bytes | None, root_path: str = "") -> dict[str, Any]:
@@ -79,3 +83,65 @@ def test_match_route(segments: list[str], template: str, ids: tuple[str, ...]) -
 )
 def test_no_route(segments: list[str]) -> None:
     assert match_route(segments) is None
+
+
+@pytest.mark.parametrize(
+    "segments",
+    [
+        ["threads", "runs"],
+        ["threads", "runs", "messages"],
+        ["threads", "thread_x\n"],
+        ["threads", "thread_x\x00", "messages"],
+        ["threads", "thread_x", "messages", "msg_\x7f"],
+        ["threads", "thread_x", "messages", "msg_\x85"],
+    ],
+)
+def test_unserved_paths_match_no_route(segments: list[str]) -> None:
+    assert match_route(segments) is None
+
+
+# --- black box: unserved paths are the store's own 404 through the real server ------
+
+
+UNSERVED = [
+    ("POST", "/v1/threads/runs"),
+    ("GET", "/v1/threads/runs"),
+    ("GET", "/v1/threads/runs/run_x/steps"),
+    ("POST", "/v1/threads/{t}/runs"),
+    ("GET", "/v1/threads/{t}/runs/run_x"),
+    ("POST", "/v1/assistants"),
+    ("GET", "/v1/assistants/asst_x"),
+    ("GET", "/v1/threads/{t}%0A"),
+    ("GET", "/v1/threads/{t}%0A/messages"),
+    ("POST", "/v1/threads/{t}%0D%0A/messages"),
+    ("GET", "/v1/threads/{t}/messages/msg_x%00"),
+    ("DELETE", "/v1/threads/{t}%7F"),
+]
+
+
+@pytest.mark.parametrize(("method", "target"), UNSERVED)
+def test_unserved_paths_are_404_invalid_url_in_the_envelope(
+    server: ServerProcess, method: str, target: str
+) -> None:
+    created = httpx.post(f"{server.base_url}/v1/threads", json={}, timeout=30.0)
+    thread_id = created.json()["id"]
+    sent = target.format(t=thread_id)
+    status, payload = raw_request(server.port, method, sent, b"{}" if method == "POST" else b"")
+    assert status == 404, payload
+    assert json.loads(payload) == {
+        "error": {
+            "message": f"Invalid URL ({method} {sent})",
+            "type": "invalid_request_error",
+            "param": None,
+            "code": None,
+        }
+    }
+
+
+@pytest.mark.filterwarnings("ignore:The Assistants API is deprecated")
+def test_create_and_run_gets_invalid_url(sdk: openai.OpenAI) -> None:
+    """``client.beta.threads.create_and_run`` calls ``POST /v1/threads/runs``."""
+    with pytest.raises(openai.NotFoundError) as raised:
+        sdk.beta.threads.create_and_run(assistant_id="asst_x")
+    assert raised.value.status_code == 404
+    assert raised.value.message.endswith("Invalid URL (POST /v1/threads/runs)")

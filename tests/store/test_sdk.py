@@ -6,11 +6,14 @@ event hook (see ``conftest``).
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import openai
 import pytest
 
 from tests.store.server import ServerProcess
+from tests.store.spec import SpecChecker
 
 pytestmark = pytest.mark.filterwarnings("ignore:The Assistants API is deprecated")
 
@@ -211,3 +214,71 @@ def test_openai_beta_header_is_optional(server: ServerProcess, sdk: openai.OpenA
     )
     assert without.status_code == with_header.status_code == 200
     assert without.json() == with_header.json() == thread.to_dict()
+
+
+# --- auto-pagination with ``before``: the SDK sends ``after`` and ``before`` together ---
+
+
+def _list_requests(server: ServerProcess, spec_checker: SpecChecker, thread_id: str) -> Any:
+    """An SDK whose every list request of ``thread_id`` is recorded (its query), and the record."""
+    sent: list[dict[str, str]] = []
+
+    def record(request: httpx.Request) -> None:
+        if request.url.path.endswith(f"/threads/{thread_id}/messages"):
+            sent.append(dict(request.url.params))
+
+    http_client = httpx.Client(
+        event_hooks={"request": [record], "response": [spec_checker.sync_hook]}, timeout=30.0
+    )
+    client = openai.OpenAI(
+        base_url=f"{server.base_url}/v1", api_key="anything", max_retries=0, http_client=http_client
+    )
+    return client, sent
+
+
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_auto_pagination_started_with_before_runs_to_its_end(
+    server: ServerProcess, spec_checker: SpecChecker, sdk: openai.OpenAI, order: str
+) -> None:
+    """A list started with ``before=X`` is the page closest to X; the SDK then asks for
+    ``after=<last_id>&before=X`` (a 400 in 0.1) and stops at the window's empty end."""
+    thread = sdk.beta.threads.create(
+        messages=[{"role": "user", "content": f"m{i}"} for i in range(12)]
+    )
+    listed = [m.id for m in sdk.beta.threads.messages.list(thread.id, order=order, limit=100)]
+    assert len(listed) == 12
+    client, sent = _list_requests(server, spec_checker, thread.id)
+    with client:
+        yielded = [
+            m.id
+            for m in client.beta.threads.messages.list(
+                thread.id, order=order, limit=3, before=listed[8]
+            )
+        ]
+    assert yielded == listed[5:8], "the three closest to the cursor, in the requested order"
+    assert len(sent) == 2, "page 2 was fetched"
+    assert sent[1] == {"order": order, "limit": "3", "before": listed[8], "after": listed[7]}
+
+
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_auto_pagination_walks_a_window_page_by_page(
+    server: ServerProcess, spec_checker: SpecChecker, sdk: openai.OpenAI, order: str
+) -> None:
+    """``after=A&before=B`` with a small limit: every message between A and B, once, in
+    order, over several pages each sent with both cursors."""
+    thread = sdk.beta.threads.create(
+        messages=[{"role": "user", "content": f"m{i}"} for i in range(15)]
+    )
+    listed = [m.id for m in sdk.beta.threads.messages.list(thread.id, order=order, limit=100)]
+    client, sent = _list_requests(server, spec_checker, thread.id)
+    with client:
+        yielded = [
+            m.id
+            for m in client.beta.threads.messages.list(
+                thread.id, order=order, limit=3, after=listed[1], before=listed[13]
+            )
+        ]
+    assert yielded == listed[2:13]
+    assert len(sent) == 4, "11 messages at 3 a page"
+    assert all(query["before"] == listed[13] for query in sent)
+    assert [query["after"] for query in sent] == [listed[1], listed[4], listed[7], listed[10]]

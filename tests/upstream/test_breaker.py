@@ -205,3 +205,68 @@ async def test_the_breaker_is_shared_by_all_sessions_of_a_client(
     with pytest.raises(CircuitOpenError):
         await open_session(client).get_thread("thread_abc")
     assert client.breaker is breaker
+
+
+# --- reads and writes have their own circuits ------------------------------------------
+
+
+async def test_failing_writes_do_not_stop_reads(
+    upstream: respx.MockRouter, make_client: MakeClient, clock: FakeClock
+) -> None:
+    """A store whose disk is full fails every write with a 500: reads must go on."""
+    breaker = CircuitBreaker(2, 30.0, clock=clock)
+    client = make_client(max_retries=0, breaker=breaker)
+    full = upstream.post("/threads/thread_abc/messages").respond(
+        500, json={"error": {"message": "database or disk is full", "type": "server_error"}}
+    )
+    deletes = upstream.delete("/threads/thread_abc").respond(500)
+    reads = upstream.get("/threads/thread_abc").respond(200, json=THREAD)
+    session = open_session(client)
+    for _ in range(2):
+        with pytest.raises(InternalServerError):
+            await session.create_message("thread_abc", {"role": "user", "content": "hi"})
+    assert client.write_breaker.state == "open"
+    assert breaker.state == "closed"
+    # Writes now fail fast, without a request; DELETE is a write too.
+    with pytest.raises(CircuitOpenError):
+        await session.create_message("thread_abc", {"role": "user", "content": "hi"})
+    with pytest.raises(CircuitOpenError):
+        await session.delete_thread("thread_abc")
+    assert full.call_count == 2
+    assert deletes.call_count == 0
+    # Reads still reach the upstream, every one of them.
+    for _ in range(3):
+        assert (await session.get_thread("thread_abc"))["id"] == "thread_abc"
+    assert reads.call_count == 3
+    assert breaker.state == "closed"
+
+
+async def test_failing_reads_do_not_stop_writes(
+    upstream: respx.MockRouter, make_client: MakeClient, clock: FakeClock
+) -> None:
+    breaker = CircuitBreaker(1, 30.0, clock=clock)
+    client = make_client(max_retries=0, breaker=breaker)
+    reads = upstream.get("/threads/thread_abc").respond(503)
+    writes = upstream.post("/threads").respond(200, json=THREAD)
+    session = open_session(client)
+    with pytest.raises(InternalServerError):
+        await session.get_thread("thread_abc")
+    with pytest.raises(CircuitOpenError):
+        await session.get_thread("thread_abc")
+    assert reads.call_count == 1
+    assert (await session.create_thread({}))["id"] == "thread_abc"
+    assert writes.call_count == 1
+    assert client.write_breaker.state == "closed"
+
+
+def test_the_write_circuit_is_a_twin_of_the_read_circuit(clock: FakeClock) -> None:
+    breaker = CircuitBreaker(4, 12.0, clock=clock)
+    twin = breaker.twin()
+    assert twin is not breaker
+    assert (twin.failure_threshold, twin.reset_seconds, twin.state) == (4, 12.0, "closed")
+    for _ in range(4):
+        twin.record_failure()
+    assert twin.state == "open"
+    clock.advance(12.0)  # the same clock
+    assert twin.state == "half_open"
+    assert breaker.state == "closed"

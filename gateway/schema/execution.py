@@ -1,0 +1,125 @@
+"""The gateway's executor: plans each operation before it runs, and bounds its response.
+
+graphql-core builds one executor per operation, after coercing the variables
+(defaults included). ``GatewayExecutor.build`` then makes the operation's plan
+(plan.py) from those coerced variables, refuses the operation past ``MAX_COST``
+or ``MAX_ALIASED_RESULTS`` (``QUERY_TOO_COMPLEX``, HTTP 400: it never executed),
+and files the plan on the request's context, where ``thread(id:)`` and
+``threads(ids:)`` find it for their prefetch (``Context.plan_for``).
+
+While executing, every leaf value is counted as it is completed: its UTF-8 bytes
+(strings), a small figure for numbers and booleans, and its response key. Once
+the count passes ``MAX_RESPONSE_BYTES``, no further field is resolved (so no
+further upstream call is made), and the response is one ``RESPONSE_TOO_LARGE``
+error with ``data: null``: the large response is never built, let alone
+serialised. Leaf values are the upstream's own objects, so the partial result
+held until then costs references, not copies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from graphql import ExecutionResult, GraphQLError, GraphQLLeafType
+from graphql.execution.executor import Executor
+
+from gateway.schema.compat import BaseExecutor
+from gateway.schema.errors import ErrorCode
+from gateway.schema.plan import OperationPlan, PlanLimits, plan_operation
+from gateway.schema.refusals import bad_request
+
+__all__ = ["GatewayExecutor", "executor_class", "leaf_bytes"]
+
+# Punctuation and quotes around a leaf in JSON, beyond its key and value.
+_LEAF_OVERHEAD = 6
+
+
+def leaf_bytes(value: Any) -> int:
+    """About how many bytes ``value`` takes in the JSON response (never fewer)."""
+    if isinstance(value, str):
+        return len(value) if value.isascii() else len(value.encode("utf-8", "replace"))
+    if value is None or isinstance(value, bool | int | float):
+        return 8
+    if isinstance(value, Mapping):
+        return sum(leaf_bytes(k) + leaf_bytes(v) + 2 for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return sum(leaf_bytes(item) + 1 for item in value)
+    return len(str(value))
+
+
+class _ResponseBudget:
+    """Bytes left for one operation's response; shared by the executor and its copies."""
+
+    __slots__ = ("exceeded", "left", "maximum")
+
+    def __init__(self, maximum: int) -> None:
+        self.maximum = maximum
+        self.left = maximum
+        self.exceeded = False
+
+
+class GatewayExecutor(BaseExecutor):
+    """Set ``plan_limits`` and ``max_response_bytes`` by subclassing (``executor_class``)."""
+
+    plan_limits = PlanLimits(cost=5000, aliased_results=1000)
+    max_response_bytes = 16_000_000
+    budget: _ResponseBudget
+    plan: OperationPlan
+
+    @classmethod
+    def build(cls, *args: Any, **kwargs: Any) -> list[GraphQLError] | Executor[Any]:
+        executor = super().build(*args, **kwargs)
+        if not isinstance(executor, GatewayExecutor):
+            return executor  # variable coercion failed: graphql-core's errors
+        plan = plan_operation(
+            executor.schema,
+            executor.operation,
+            executor.fragment_definitions,
+            executor.variable_values,
+        )
+        refusal = plan.refusal(cls.plan_limits)
+        if refusal is not None:
+            bad_request(executor.context_value)
+            return [refusal]
+        executor.plan = plan
+        executor.budget = _ResponseBudget(cls.max_response_bytes)
+        file_plan = getattr(executor.context_value, "file_plan", None)
+        if file_plan is not None:
+            file_plan(executor.variable_values.coerced, plan)
+        return executor
+
+    def complete_leaf_value(self, return_type: GraphQLLeafType, result: Any) -> Any:  # type: ignore[override]
+        completed = super().complete_leaf_value(return_type, result)
+        budget = self.budget
+        if not budget.exceeded:
+            budget.left -= leaf_bytes(completed) + _LEAF_OVERHEAD
+            if budget.left < 0:
+                budget.exceeded = True
+        return completed
+
+    def execute_field(self, *args: Any, **kwargs: Any) -> Any:
+        if self.budget.exceeded:
+            return None  # the response is refused: resolve (and fetch) nothing more
+        return super().execute_field(*args, **kwargs)
+
+    def build_response(self, data: dict[str, Any] | None) -> Any:
+        if self.budget.exceeded:
+            self.run_async_work_finished_hook()
+            maximum = self.budget.maximum
+            error = GraphQLError(
+                f"The response would pass {maximum} bytes (MAX_RESPONSE_BYTES); "
+                "ask for fewer fields, fewer aliases or smaller pages.",
+                extensions={"code": ErrorCode.RESPONSE_TOO_LARGE, "maximum": maximum},
+            )
+            return ExecutionResult(None, [error])
+        return super().build_response(data)
+
+
+def executor_class(plan_limits: PlanLimits, max_response_bytes: int) -> type[GatewayExecutor]:
+    """The executor for these limits: build once per schema."""
+    return type(
+        "ConfiguredGatewayExecutor",
+        (GatewayExecutor,),
+        {"plan_limits": plan_limits, "max_response_bytes": max_response_bytes},
+    )
