@@ -443,11 +443,14 @@ class PostgresStore:
                 thread_values(thread),
             )
             added = 0
-            for message in messages:  # one at a time: each needs its own seq, in order
-                cursor = await conn.execute(
-                    _INSERT_MESSAGE + " ON CONFLICT (id) DO NOTHING", message_values(message)
-                )
-                added += cursor.rowcount
+            if messages:
+                # Pipelined, in order: each row takes its seq in the order given.
+                async with conn.cursor() as cursor:
+                    await cursor.executemany(
+                        _INSERT_MESSAGE + " ON CONFLICT (id) DO NOTHING",
+                        [message_values(message) for message in messages],
+                    )
+                    added = cursor.rowcount  # summed over the rows
         return ImportOutcome(thread_created=created.rowcount == 1, messages_created=added)
 
     async def counts(self) -> StoreCounts:

@@ -37,6 +37,9 @@ async def test_a_server_restart_is_a_500_then_recovered(caplog: pytest.LogCaptur
             assert failed.json()["error"]["type"] == "server_error"
             assert "Traceback" not in caplog.text
             assert any("get_thread failed" in record.message for record in caplog.records)
+            reason = await store.health()
+            assert reason is not None and reason.startswith("the store database")
+            assert cluster.url not in reason
 
             cluster.start_server()
             deadline = time.monotonic() + BOUND_SECONDS
@@ -47,6 +50,7 @@ async def test_a_server_restart_is_a_500_then_recovered(caplog: pytest.LogCaptur
                 await asyncio.sleep(0.2)
             assert answer.status_code == 200, answer.text
             assert answer.json()["id"] == thread_id, "the acknowledged thread survived"
+            assert await store.health() is None
         await store.close()
     finally:
         cluster.stop()
