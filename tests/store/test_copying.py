@@ -142,3 +142,42 @@ def test_the_progress_bar_draws_only_on_a_terminal() -> None:
         "\r[###############...............] 1/2 threads, 5/10 messages"
         "\r[##############################] 2/2 threads, 10/10 messages\n"
     )
+
+
+def test_the_command_draws_its_bar_on_a_terminal(tmp_path: Path) -> None:
+    """stderr a pseudo-terminal: the bar is drawn, and ends at the totals."""
+    import os
+    import pty
+
+    make_0_1_store(tmp_path / "legacy.sqlite3")
+    source = f"sqlite:///{tmp_path / 'legacy.sqlite3'}"
+    target = f"sqlite:///{tmp_path / 'copy.sqlite3'}"
+    controller, terminal = pty.openpty()
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-m", "gateway", "copy-store", "--from", source, "--to", target],
+            cwd=tmp_path,
+            env=server_env(tmp_path / "unused.sqlite3"),
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        os.close(terminal)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the terminal side is closed and drained
+                break
+            if not chunk:
+                break
+            drawn += chunk
+    finally:
+        os.close(controller)
+    assert completed.returncode == 0, drawn
+    text = drawn.decode()
+    assert text.count("\r[") == THREADS, "redrawn once per thread"
+    assert f"{THREADS}/{THREADS} threads, {LEGACY_MESSAGES}/{LEGACY_MESSAGES} messages" in text
+    assert f"copied {THREADS} threads" in completed.stdout
