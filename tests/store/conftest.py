@@ -2,7 +2,7 @@
 
 ``store``, ``server`` and ``store_url`` are parametrized over ``BACKENDS``
 (SQLite and PostgreSQL), so every test built on them (``client``, ``sdk``,
-``http``) runs against both. PostgreSQL comes from ``postgres_server`` (see
+``http``) runs against both. PostgreSQL comes from ``postgres_server`` (``tests/conftest.py``, see
 ``tests/store/postgres.py``): when none can be found or started the
 PostgreSQL cases fail; they never skip.
 
@@ -32,7 +32,7 @@ import pytest
 from gateway.store import Database, SQLiteStore, StoreBackend, create_store_app
 from gateway.store.postgres import PostgresStore
 from tests.store.backends import BACKENDS, query
-from tests.store.postgres import PostgresServer, create_database, drop_database, provide_server
+from tests.store.postgres import PostgresServer, create_database, drop_database
 from tests.store.server import ServerProcess
 from tests.store.spec import SpecChecker
 
@@ -40,13 +40,6 @@ from tests.store.spec import SpecChecker
 @pytest.fixture(scope="session")
 def spec_checker() -> SpecChecker:
     return SpecChecker()
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    """The PostgreSQL server of this run (see ``tests/store/postgres.py``); never a skip."""
-    with provide_server() as found:
-        yield found
 
 
 @pytest.fixture(scope="session")
