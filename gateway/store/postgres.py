@@ -398,7 +398,12 @@ class PostgresStore:
             if query.run_id is not None:
                 params.append(query.run_id)
             params.append(query.limit + 1)
-            fetched = await (await conn.execute(_pg(plan_.sql), params)).fetchall()
+            if query.run_id is not None and "\x00" in query.run_id:
+                # PostgreSQL text cannot hold NUL, so no stored run id has one: the
+                # page is empty (as SQLite answers), not a driver error.
+                fetched = []
+            else:
+                fetched = await (await conn.execute(_pg(plan_.sql), params)).fetchall()
             if not fetched and kind is None:
                 # An empty page: of an empty thread, or of no thread at all.
                 await self._require_thread(conn, thread_id)

@@ -300,3 +300,13 @@ async def test_run_id_filter_applies_inside_a_window(
     )
     assert ids_of(page) == [ascending[2], ascending[3]]
     assert page["has_more"] is False
+
+
+async def test_a_run_id_no_store_can_hold_is_an_empty_page(client: httpx.AsyncClient) -> None:
+    """A NUL in ``run_id`` (PostgreSQL text cannot hold one): an empty page on every
+    backend, never a 500; the thread is still checked."""
+    thread_id, _ = await make_thread(client, 3, initial=3)
+    page = await list_page(client, thread_id, run_id="run_\x00x")
+    assert page["data"] == [] and page["has_more"] is False
+    missing = await client.get("/threads/thread_000000000000000000000000/messages?run_id=%00")
+    assert missing.status_code == 404
