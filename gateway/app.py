@@ -8,7 +8,6 @@ upstream call goes through.
 from __future__ import annotations
 
 import logging
-import re
 import secrets
 import uuid
 from collections.abc import AsyncIterator
@@ -36,18 +35,17 @@ from gateway.router import GatewayGraphQLRouter, remember_sub_response
 from gateway.schema import Context, build_schema
 from gateway.store import StoreMount, create_backend, create_store_app
 from gateway.upstream import Upstream, UpstreamClient
+from gateway.wire_contract import is_request_id
 
 __all__ = ["create_app"]
 
 logger = logging.getLogger("gateway.app")
 
-_REQUEST_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
-
 
 def request_id_of(request: Request) -> str:
-    """The caller's ``X-Request-Id`` when it is sane, else a fresh one."""
+    """The caller's ``X-Request-Id`` when the wire contract keeps it, else a fresh one."""
     given = request.headers.get("x-request-id")
-    if given and _REQUEST_ID.fullmatch(given):
+    if given and is_request_id(given):
         return given
     return uuid.uuid4().hex
 

@@ -18,7 +18,7 @@ from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
-from gateway.errors import code_of_uncoded, is_request_error
+from gateway.errors import ErrorCode, code_of_uncoded, is_request_error
 from gateway.graphql_over_http import response_media_type
 from gateway.schema import Context
 
@@ -32,9 +32,17 @@ def remember_sub_response(request: Request, response: Response) -> None:
 
 def never_executed(result: ExecutionResult) -> bool:
     """True when the request stopped before execution (parse, validation, limits,
-    variable coercion): no data, and no error from a field (every field error has a path)."""
+    variable coercion): no data, and no error from a field (every field error has a path)
+    nor one that stopped a running execution (``RESPONSE_TOO_LARGE``)."""
     errors = result.errors or []
-    return result.data is None and bool(errors) and all(e.path is None for e in errors)
+    return (
+        result.data is None
+        and bool(errors)
+        and all(
+            e.path is None and (e.extensions or {}).get("code") != ErrorCode.RESPONSE_TOO_LARGE
+            for e in errors
+        )
+    )
 
 
 class GatewayGraphQLRouter(GraphQLRouter[Context, None]):

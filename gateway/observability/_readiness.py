@@ -23,10 +23,11 @@ import httpx
 
 from gateway.config import Settings
 from gateway.upstream import NotFoundError, UpstreamClient, UpstreamError, normalize_base_url
+from gateway.wire_contract import ISSUED_ID_LENGTH, THREAD_ID_PREFIX
 
 __all__ = ["PROBE_THREAD_ID", "READINESS_TIMEOUT", "Readiness", "StoreHealth", "check_readiness"]
 
-PROBE_THREAD_ID = "thread_" + "readinessprobe" + "0" * 10
+PROBE_THREAD_ID = THREAD_ID_PREFIX + "readinessprobe".ljust(ISSUED_ID_LENGTH, "0")
 """A well-formed thread id (``thread_`` + 24 alphanumerics) that no store ever issues."""
 
 READINESS_TIMEOUT = 2.0

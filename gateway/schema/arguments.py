@@ -13,19 +13,14 @@ from strawberry import UNSET
 
 from gateway.schema.enums import SortOrder
 from gateway.schema.errors import ErrorCode, GatewayError
-from gateway.upstream import ID_PATTERN
+from gateway.wire_contract import DEFAULT_PAGE_SIZE, ID_PATTERN, MAX_PAGE_SIZE, MIN_PAGE_SIZE
 
 __all__ = [
-    "DEFAULT_PAGE_SIZE",
-    "MAX_PAGE_SIZE",
     "PageKey",
     "PageRequest",
     "check_id",
     "page_request",
 ]
-
-DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
 
 
 def check_id(value: str, argument: str) -> str:
@@ -73,9 +68,9 @@ def _given(value: T | None) -> T | None:
 
 
 def _size(value: int, argument: str) -> int:
-    if not 1 <= value <= MAX_PAGE_SIZE:
+    if not MIN_PAGE_SIZE <= value <= MAX_PAGE_SIZE:
         raise GatewayError(
-            f"'{argument}' must be between 1 and {MAX_PAGE_SIZE}; got {value}.",
+            f"'{argument}' must be between {MIN_PAGE_SIZE} and {MAX_PAGE_SIZE}; got {value}.",
             ErrorCode.BAD_USER_INPUT,
             {"argument": argument},
         )

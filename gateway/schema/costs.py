@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import strawberry
 
-from gateway.schema.arguments import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from gateway.wire_contract import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 __all__ = [
     "COST_KEY",

@@ -45,6 +45,7 @@ from strawberry.extensions import SchemaExtension
 from gateway.schema.errors import ErrorCode
 from gateway.schema.refusals import bad_request, limit_error
 from gateway.schema.shape import ShapeLimits, check_shape
+from gateway.wire_contract import lone_surrogate_path
 
 __all__ = [
     "LimitedParser",
@@ -211,7 +212,7 @@ class PreExecutionChecks(SchemaExtension):
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        bad_text = _invalid_unicode(context.variables, "$")
+        bad_text = lone_surrogate_path(context.variables)
         if bad_text is not None and not context.pre_execution_errors:
             context.pre_execution_errors = [
                 GraphQLError(
@@ -225,28 +226,3 @@ class PreExecutionChecks(SchemaExtension):
         errors = context.pre_execution_errors or []
         if any((e.extensions or {}).get("code") == ErrorCode.QUERY_TOO_COMPLEX for e in errors):
             bad_request(context.context)
-
-
-def _invalid_unicode(value: Any, path: str) -> str | None:
-    """The path of a string (or key) that cannot be UTF-8 encoded, e.g. ``"a\\ud800"``.
-
-    JSON lets a client send lone surrogates; they are not Unicode text, cannot be
-    sent upstream, and are refused up front as ``BAD_USER_INPUT``.
-    """
-    if isinstance(value, str):
-        try:
-            value.encode()
-        except UnicodeEncodeError:
-            return path
-        return None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found = _invalid_unicode(key, path) or _invalid_unicode(item, f"{path}.{key}")
-            if found is not None:
-                return found.encode(errors="replace").decode()
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found = _invalid_unicode(item, f"{path}[{index}]")
-            if found is not None:
-                return found
-    return None

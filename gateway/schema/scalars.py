@@ -20,22 +20,22 @@ from graphql import GraphQLError, ValueNode, value_from_ast_untyped
 from strawberry.scalars import JSON
 from strawberry.types.scalar import ScalarDefinition
 
+from gateway.wire_contract import (
+    MAX_METADATA_KEY_LENGTH,
+    MAX_METADATA_KEYS,
+    MAX_METADATA_VALUE_LENGTH,
+    metadata_problem,
+)
+
 __all__ = [
     "DATETIME",
     "JSON",
-    "MAX_METADATA_KEYS",
-    "MAX_METADATA_KEY_LENGTH",
-    "MAX_METADATA_VALUE_LENGTH",
     "METADATA",
     "SCALARS",
     "DateTime",
     "Metadata",
     "validate_metadata",
 ]
-
-MAX_METADATA_KEYS = 16
-MAX_METADATA_KEY_LENGTH = 64
-MAX_METADATA_VALUE_LENGTH = 512
 
 
 def _serialize_datetime(value: int | datetime) -> str:
@@ -74,29 +74,31 @@ DATETIME = strawberry.scalar(
 
 
 def validate_metadata(value: object) -> dict[str, str]:
-    """Return ``value`` as metadata, or raise ``ValueError`` naming the broken limit."""
-    if not isinstance(value, dict):
-        raise ValueError("Metadata must be an object mapping strings to strings.")
-    if len(value) > MAX_METADATA_KEYS:
-        raise ValueError(
-            f"Metadata has {len(value)} keys; at most {MAX_METADATA_KEYS} are allowed."
-        )
-    for key, item in value.items():
-        if not isinstance(key, str) or not key:
-            raise ValueError("Metadata keys must be non-empty strings.")
-        if len(key) > MAX_METADATA_KEY_LENGTH:
-            raise ValueError(
-                f"Metadata key {key[:20]!r}... is {len(key)} characters; "
-                f"at most {MAX_METADATA_KEY_LENGTH} are allowed."
-            )
-        if not isinstance(item, str):
-            raise ValueError(f"Metadata value of {key!r} must be a string.")
-        if len(item) > MAX_METADATA_VALUE_LENGTH:
-            raise ValueError(
-                f"Metadata value of {key!r} is {len(item)} characters; "
-                f"at most {MAX_METADATA_VALUE_LENGTH} are allowed."
-            )
-    return value
+    """Return ``value`` as metadata, or raise ``ValueError`` naming the broken limit.
+
+    The rules are ``wire_contract.metadata_problem``'s, the store's too.
+    """
+    problem = metadata_problem(value)
+    if problem is None:
+        return value  # type: ignore[return-value]  # checked: a str-to-str dict
+    key = problem.key or ""
+    messages = {
+        "not_a_map": "Metadata must be an object mapping strings to strings.",
+        "too_many_keys": (
+            f"Metadata has {problem.size} keys; at most {MAX_METADATA_KEYS} are allowed."
+        ),
+        "empty_key": "Metadata keys must be non-empty strings.",
+        "key_too_long": (
+            f"Metadata key {key[:20]!r}... is {problem.size} characters; "
+            f"at most {MAX_METADATA_KEY_LENGTH} are allowed."
+        ),
+        "value_not_a_string": f"Metadata value of {key!r} must be a string.",
+        "value_too_long": (
+            f"Metadata value of {key!r} is {problem.size} characters; "
+            f"at most {MAX_METADATA_VALUE_LENGTH} are allowed."
+        ),
+    }
+    raise ValueError(messages[problem.rule])
 
 
 def _serialize_metadata(value: dict[str, str] | None) -> dict[str, str]:
@@ -114,7 +116,8 @@ def _parse_metadata_literal(node: ValueNode, variables: dict[str, Any] | None = 
 METADATA = strawberry.scalar(
     name="Metadata",
     description=(
-        "String-to-string map: at most 16 keys; keys at most 64 chars; values at most 512 chars."
+        f"String-to-string map: at most {MAX_METADATA_KEYS} keys; keys at most "
+        f"{MAX_METADATA_KEY_LENGTH} chars; values at most {MAX_METADATA_VALUE_LENGTH} chars."
     ),
     serialize=_serialize_metadata,
     parse_value=validate_metadata,

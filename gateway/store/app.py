@@ -39,7 +39,8 @@ from gateway.store.errors import (
     NotFoundError,
     PayloadTooLargeError,
 )
-from gateway.store.routes import Call, match_route
+from gateway.store.routes import CONTROL_CHARACTER, Call, match_route
+from gateway.wire_contract import is_request_id
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
@@ -55,9 +56,6 @@ logger = logging.getLogger("gateway.store")
 
 DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 """Largest request body accepted: room for a long message, not for abuse."""
-
-_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
-_CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 class _ClientDisconnectedError(Exception):
@@ -97,7 +95,7 @@ def shown_path(scope: Scope) -> str:
     newline or NUL would make the message, and every log line quoting it, lie.
     """
     path: str = scope["path"]
-    return _CONTROL_CHARACTER.sub(lambda found: f"%{ord(found.group()):02X}", path)
+    return CONTROL_CHARACTER.sub(lambda found: f"%{ord(found.group()):02X}", path)
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes:
@@ -149,7 +147,7 @@ class StoreAPI:
         for name, value in scope["headers"]:
             if name == b"authorization":
                 authorization = value
-            elif name == b"x-request-id" and _REQUEST_ID.fullmatch(value):
+            elif name == b"x-request-id" and is_request_id(value):
                 request_id = value
             elif name == b"content-length" and value.isdigit():
                 content_length = int(value)

@@ -36,7 +36,7 @@ from gateway.store.validation import (
     thread_changes,
 )
 
-__all__ = ["Call", "Handler", "Route", "match_route"]
+__all__ = ["CONTROL_CHARACTER", "Call", "Handler", "Route", "match_route"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +128,8 @@ _MESSAGE = Route(
 UNSERVED_THREAD_COLLECTIONS = frozenset(("runs",))
 """Segments after ``threads/`` that are the real API's paths, not thread ids."""
 
-_CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f]")
+CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f]")
+"""C0, DEL and C1: no id holds one, and no error message should show one raw."""
 
 
 def match_route(segments: Sequence[str]) -> tuple[Route, tuple[str, ...]] | None:
@@ -136,7 +137,7 @@ def match_route(segments: Sequence[str]) -> tuple[Route, tuple[str, ...]] | None
     count = len(segments)
     if count == 0 or count > 4 or segments[0] != "threads" or "" in segments:
         return None
-    if any(_CONTROL_CHARACTER.search(segment) for segment in segments):
+    if any(CONTROL_CHARACTER.search(segment) for segment in segments):
         return None
     if count >= 2 and segments[1] in UNSERVED_THREAD_COLLECTIONS:
         return None

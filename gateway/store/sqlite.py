@@ -19,13 +19,13 @@ from __future__ import annotations
 import os
 import random
 import sqlite3
-import string
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
 from gateway.store.errors import StoreOpenError
 from gateway.store.migrations import SCHEMA_VERSION, SQLITE_MIGRATIONS, SchemaTooNewError, plan
+from gateway.wire_contract import ISSUED_ID_ALPHABET, MESSAGE_ID_PREFIX
 
 __all__ = [
     "APPLICATION_ID",
@@ -239,7 +239,7 @@ def read_sample(path: Path) -> int:
         draw = random.SystemRandom()
         thread_seq = draw.randint(0, highest[0] or 0)
         message_seq = draw.randint(0, highest[1] or 0)
-        message_id = "msg_" + "".join(draw.choices(string.ascii_letters + string.digits, k=3))
+        message_id = MESSAGE_ID_PREFIX + "".join(draw.choices(ISSUED_ID_ALPHABET, k=3))
         parameters: tuple[tuple[object, ...], ...] = (
             (),
             (thread_seq,),

@@ -27,6 +27,20 @@ from urllib.parse import urlsplit
 
 from gateway.store.errors import InvalidRequestError
 from gateway.store.ids import check_message_id
+from gateway.wire_contract import (
+    DEFAULT_PAGE_SIZE,
+    LIST_ORDERS,
+    MAX_JSON_DEPTH,
+    MAX_METADATA_KEY_LENGTH,
+    MAX_METADATA_KEYS,
+    MAX_METADATA_VALUE_LENGTH,
+    MAX_PAGE_SIZE,
+    MESSAGE_ROLES,
+    MIN_PAGE_SIZE,
+    json_deeper_than,
+    lone_surrogate_path,
+    metadata_problem,
+)
 
 __all__ = [
     "ListQuery",
@@ -44,15 +58,9 @@ __all__ = [
 
 JSONObject = dict[str, Any]
 
-METADATA_MAX_KEYS = 16
-METADATA_MAX_KEY_LENGTH = 64
-METADATA_MAX_VALUE_LENGTH = 512
-LIMIT_MIN, LIMIT_MAX, LIMIT_DEFAULT = 1, 100, 20
 CODE_INTERPRETER_MAX_FILES = 20
 FILE_SEARCH_MAX_VECTOR_STORES = 1
 
-_ROLES = ("user", "assistant")
-_ORDERS = ("asc", "desc")
 _IMAGE_DETAILS = ("auto", "low", "high")
 _TOOL_TYPES = ("code_interpreter", "file_search")
 _PART_TYPES = ("text", "image_file", "image_url")
@@ -98,7 +106,7 @@ class MessageChanges:
 class ListQuery:
     """Validated listMessages query parameters."""
 
-    limit: int = LIMIT_DEFAULT
+    limit: int = DEFAULT_PAGE_SIZE
     order: Literal["asc", "desc"] = "desc"
     after: str | None = None
     before: str | None = None
@@ -213,34 +221,21 @@ def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not JSON")
 
 
-def _has_lone_surrogate(value: object) -> bool:
-    """Whether any string (key or value) in ``value`` holds a lone surrogate.
-
-    Walked with an explicit stack, not recursion: JSON nested a few hundred
-    levels deep is valid and must not raise ``RecursionError``.
-    """
-    pending = [value]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, str):
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                return True
-        elif isinstance(item, dict):
-            pending.extend(item.keys())
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-    return False
+def _too_deep() -> InvalidRequestError:
+    return InvalidRequestError(
+        "We could not parse the JSON body of your request: it is nested too deeply "
+        f"(more than {MAX_JSON_DEPTH} levels).",
+    )
 
 
 def parse_json_body(body: bytes) -> JSONObject:
     """Decode a request body; an empty body counts as ``{}`` (``curl -d ''`` works).
 
-    JSON may spell a lone UTF-16 surrogate (``"\\ud800"``), which is no character
-    and cannot be stored as UTF-8 text: such a body is refused. The full check
-    only runs when the raw bytes hold such an escape, so it costs nothing usually.
+    A body nested deeper than the contract's ``MAX_JSON_DEPTH`` is refused (a valid
+    body of this API nests 7 levels at most). JSON may spell a lone UTF-16
+    surrogate (``"\\ud800"``), which is no character and cannot be stored as
+    UTF-8 text: such a body is refused. That check only runs when the raw bytes
+    hold such an escape, so it costs nothing usually.
     """
     if not body.strip():
         return {}
@@ -252,10 +247,10 @@ def parse_json_body(body: bytes) -> JSONObject:
             "payload, but what was sent was not valid JSON.",
         ) from None
     except RecursionError:  # the decoder recurses once per level of nesting
-        raise InvalidRequestError(
-            "We could not parse the JSON body of your request: it is nested too deeply.",
-        ) from None
-    if _SURROGATE_ESCAPE.search(body) and _has_lone_surrogate(value):
+        raise _too_deep() from None
+    if json_deeper_than(value):
+        raise _too_deep()
+    if _SURROGATE_ESCAPE.search(body) and lone_surrogate_path(value) is not None:
         raise InvalidRequestError(
             "Invalid body: it holds a lone surrogate escape (\\ud800-\\udfff), "
             "which is not a Unicode character.",
@@ -270,43 +265,51 @@ def parse_json_body(body: bytes) -> JSONObject:
 
 
 def _metadata(value: object, param: str) -> dict[str, str] | None:
-    """Metadata: a string map of at most 16 keys of <= 64 and values of <= 512 characters."""
+    """Metadata by ``wire_contract.metadata_problem``, refused in the real API's words."""
     if value is None:
         return None
     mapping = _object(value, param)
-    if len(mapping) > METADATA_MAX_KEYS:
+    problem = metadata_problem(mapping)
+    if problem is None:
+        return dict(mapping)
+    key = problem.key
+    if problem.rule == "too_many_keys":
         raise InvalidRequestError(
             f"Invalid '{param}': too many properties. Expected an object with at most "
-            f"{METADATA_MAX_KEYS} properties, but got an object with {len(mapping)} "
+            f"{MAX_METADATA_KEYS} properties, but got an object with {problem.size} "
             "properties instead.",
             param=param,
             code="object_above_max_properties",
         )
-    for key, item in mapping.items():
-        if len(key) > METADATA_MAX_KEY_LENGTH:
-            raise InvalidRequestError(
-                f"Invalid '{param}': key too long. Expected keys of at most "
-                f"{METADATA_MAX_KEY_LENGTH} characters, but got a key with length "
-                f"{len(key)} instead.",
-                param=param,
-                code="string_above_max_length",
-            )
-        if not isinstance(item, str):
-            raise InvalidRequestError(
-                f"Invalid type for '{param}.{key}': expected a string, but got "
-                f"{_kind(item)} instead.",
-                param=param,
-                code="invalid_type",
-            )
-        if len(item) > METADATA_MAX_VALUE_LENGTH:
-            raise InvalidRequestError(
-                f"Invalid '{param}.{key}': string too long. Expected a string with maximum "
-                f"length {METADATA_MAX_VALUE_LENGTH}, but got a string with length "
-                f"{len(item)} instead.",
-                param=param,
-                code="string_above_max_length",
-            )
-    return dict(mapping)
+    if problem.rule == "empty_key":
+        raise InvalidRequestError(
+            f"Invalid '{param}': empty key. Expected keys of at least 1 character, "
+            "but got an empty key instead.",
+            param=param,
+            code="empty_string",
+        )
+    if problem.rule == "key_too_long":
+        raise InvalidRequestError(
+            f"Invalid '{param}': key too long. Expected keys of at most "
+            f"{MAX_METADATA_KEY_LENGTH} characters, but got a key with length "
+            f"{problem.size} instead.",
+            param=param,
+            code="string_above_max_length",
+        )
+    if problem.rule == "value_not_a_string":
+        raise InvalidRequestError(
+            f"Invalid type for '{param}.{key}': expected a string, but got "
+            f"{_kind(mapping.get(key or ''))} instead.",
+            param=param,
+            code="invalid_type",
+        )
+    raise InvalidRequestError(  # value_too_long ("not_a_map" cannot come from JSON)
+        f"Invalid '{param}.{key}': string too long. Expected a string with maximum "
+        f"length {MAX_METADATA_VALUE_LENGTH}, but got a string with length "
+        f"{problem.size} instead.",
+        param=param,
+        code="string_above_max_length",
+    )
 
 
 def _text_part(text: str) -> JSONObject:
@@ -417,7 +420,7 @@ def new_message(body: JSONObject, *, prefix: str = "") -> NewMessage:
         if required not in body:
             _missing(_join(prefix, required))
     return NewMessage(
-        role=_choice(body["role"], _join(prefix, "role"), _ROLES),
+        role=_choice(body["role"], _join(prefix, "role"), MESSAGE_ROLES),
         content=_content(body["content"], _join(prefix, "content")),
         attachments=_attachments(body.get("attachments"), _join(prefix, "attachments")),
         metadata=_metadata(body.get("metadata"), _join(prefix, "metadata")) or {},
@@ -520,7 +523,7 @@ def _limit(text: str) -> int:
             code="invalid_type",
         )
     digits = text.lstrip("+-").lstrip("0")
-    if len(digits) > len(str(LIMIT_MAX)):
+    if len(digits) > len(str(MAX_PAGE_SIZE)):
         # Out of range whatever the digits, and int() would refuse more than 4300
         # of them (sys.int_max_str_digits): judged by its sign, shown by its length.
         shown = f"a {len(digits)}-digit integer"
@@ -529,18 +532,18 @@ def _limit(text: str) -> int:
     else:
         limit = int(digits or "0") * (-1 if text.startswith("-") else 1)  # "000…0101" too
         shown = str(limit)
-        below = limit < LIMIT_MIN
-        above = limit > LIMIT_MAX
+        below = limit < MIN_PAGE_SIZE
+        above = limit > MAX_PAGE_SIZE
     if below:
         raise InvalidRequestError(
-            f"Invalid 'limit': integer below minimum value. Expected a value >= {LIMIT_MIN}, "
+            f"Invalid 'limit': integer below minimum value. Expected a value >= {MIN_PAGE_SIZE}, "
             f"but got {shown} instead.",
             param="limit",
             code="integer_below_min_value",
         )
     if above:
         raise InvalidRequestError(
-            f"Invalid 'limit': integer above maximum value. Expected a value <= {LIMIT_MAX}, "
+            f"Invalid 'limit': integer above maximum value. Expected a value <= {MAX_PAGE_SIZE}, "
             f"but got {shown} instead.",
             param="limit",
             code="integer_above_max_value",
@@ -557,8 +560,8 @@ def list_query(params: Mapping[str, str]) -> ListQuery:
     """
     limit = params.get("limit") or None
     order = params.get("order") or "desc"
-    if order not in _ORDERS:
-        _bad_value("order", order, _ORDERS)
+    if order not in LIST_ORDERS:
+        _bad_value("order", order, LIST_ORDERS)
     after = params.get("after") or None
     before = params.get("before") or None
     if after is not None:
@@ -566,7 +569,7 @@ def list_query(params: Mapping[str, str]) -> ListQuery:
     if before is not None:
         check_message_id(before, param="before")
     return ListQuery(
-        limit=LIMIT_DEFAULT if limit is None else _limit(limit),
+        limit=DEFAULT_PAGE_SIZE if limit is None else _limit(limit),
         order="asc" if order == "asc" else "desc",
         after=after,
         before=before,

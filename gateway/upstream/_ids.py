@@ -9,14 +9,12 @@ is still percent-encoded into its path segment.
 
 from __future__ import annotations
 
-import re
 from urllib.parse import quote
 
 from gateway.upstream._exceptions import InvalidIdError
+from gateway.wire_contract import ID_PATTERN
 
 __all__ = ["ID_PATTERN", "check_id", "path_segment"]
-
-ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def check_id(param: str, value: object, *, operation: str | None = None) -> str:

@@ -22,6 +22,7 @@ from gateway.upstream._types import (
     MessageObject,
     ThreadObject,
 )
+from gateway.wire_contract import MESSAGE_ROLES, MESSAGE_STATUSES
 
 __all__ = [
     "ShapeError",
@@ -82,8 +83,8 @@ def _metadata(data: dict[str, Any], what: str) -> None:
 
 
 # The enums of the GraphQL contract: a value outside them cannot be shown.
-_ROLES = frozenset(("user", "assistant"))
-_STATUSES = frozenset(("in_progress", "incomplete", "completed"))
+_ROLES = frozenset(MESSAGE_ROLES)
+_STATUSES = frozenset(MESSAGE_STATUSES)
 
 
 _THREAD_DEFAULTS: tuple[tuple[str, Any], ...] = (

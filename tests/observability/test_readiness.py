@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from gateway.app import create_app
 from gateway.config import Settings
 from gateway.observability import PROBE_THREAD_ID, check_readiness
 from tests.conftest import Gateway, SettingsFactory, start_gateway
@@ -153,3 +154,30 @@ async def test_a_silent_upstream_fails_within_the_timeout(make_settings: Setting
 async def test_not_ready_before_the_lifespan_started(make_settings: SettingsFactory) -> None:
     readiness = await check_readiness(make_settings(), None)
     assert (readiness.ready, readiness.reason) == (False, "starting up")
+
+
+class _Store:
+    def __init__(self, reason: str | None) -> None:
+        self.reason = reason
+        self.asked = 0
+
+    async def health(self) -> str | None:
+        self.asked += 1
+        return self.reason
+
+
+async def test_embedded_readiness_asks_the_store_first(make_settings: SettingsFactory) -> None:
+    """An unhealthy store file is not ready whatever the in-process probe would say."""
+    settings = make_settings()
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        upstream = app.state.upstream
+        sick = _Store("the store file was deleted or replaced while open")
+        readiness = await check_readiness(settings, upstream, sick)
+        assert (readiness.ready, sick.asked) == (False, 1)
+        assert readiness.reason == (
+            "embedded store: the store file was deleted or replaced while open"
+        )
+        well = _Store(None)
+        assert (await check_readiness(settings, upstream, well)).ready
+        assert well.asked == 1

@@ -226,6 +226,15 @@ CASES = [
         {**TEXT, "metadata": {"k": "v" * 513}},
     ),
     Case(
+        "metadata-empty-key",
+        "POST",
+        "/threads/{t}/messages",
+        400,
+        "metadata",
+        "empty key",
+        {**TEXT, "metadata": {"": "v"}},
+    ),
+    Case(
         "metadata-value-not-string",
         "POST",
         "/threads/{t}/messages",
@@ -298,24 +307,43 @@ CASES = [
         "surrogate",
         content=b'{"role": "user", "content": "a\\ud800b"}',
     ),
-    # valid JSON, but nested deeper than a recursive walk of it can go
+    # valid JSON nested up to the contract's depth: the walks of it are iterative
+    Case(
+        "nested-63-lone-surrogate",
+        "POST",
+        "/threads/{t}/messages",
+        400,
+        None,
+        "surrogate",
+        content=nested(63, '"\\ud800"'),
+    ),
+    Case(
+        "nested-63",
+        "POST",
+        "/threads/{t}/messages",
+        400,
+        "metadata",
+        "expected an object",
+        content=nested(63, '"x"'),
+    ),
+    # deeper than the contract's MAX_JSON_DEPTH (64), still within the decoder's reach
+    Case(
+        "nested-64",
+        "POST",
+        "/threads/{t}/messages",
+        400,
+        None,
+        "nested too deeply (more than 64 levels)",
+        content=nested(64, '"x"'),
+    ),
     Case(
         "nested-600-lone-surrogate",
         "POST",
         "/threads/{t}/messages",
         400,
         None,
-        "surrogate",
+        "nested too deeply",
         content=nested(600, '"\\ud800"'),
-    ),
-    Case(
-        "nested-600",
-        "POST",
-        "/threads/{t}/messages",
-        400,
-        "metadata",
-        "expected an object",
-        content=nested(600, '"x"'),
     ),
     # deeper than the JSON decoder itself can go
     Case(

@@ -110,6 +110,11 @@ def test_a_deleted_file_refuses_writes_and_readiness(server: ServerProcess) -> N
     assert_write_refused(server)
     assert "deleted or replaced" in wait_unready(server)["reason"]
     assert "deleted or replaced" in server.log
+    # SQLite fails reads of an unlinked file ("disk I/O error"): the same 503, not a 500.
+    thread_id = ready_thread_id(server)
+    read = httpx.get(f"{server.base_url}/v1/threads/{thread_id}", timeout=30.0)
+    assert read.status_code == 503, read.text
+    assert read.json()["error"]["code"] == "store_file_changed"
 
 
 def test_a_replaced_file_refuses_writes_and_readiness(
