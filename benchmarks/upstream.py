@@ -31,13 +31,13 @@ from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.store import Database, create_store_app
+from gateway.store import SQLiteStore, create_store_app
 
 
 class LatencyUpstream:
     """``/v1`` -> the store after ``latency`` seconds; ``/_bench/...`` -> control."""
 
-    def __init__(self, store: ASGIApp, database: Database, latency: float) -> None:
+    def __init__(self, store: ASGIApp, database: SQLiteStore, latency: float) -> None:
         self.store = store
         self.database = database
         self.latency = latency
@@ -118,7 +118,7 @@ async def _json(send: Send, status: int, body: dict[str, Any]) -> None:
 
 
 def build(store_path: Path, latency_ms: float) -> LatencyUpstream:
-    database = Database(store_path)
+    database = SQLiteStore(store_path)
     return LatencyUpstream(create_store_app(database, api_key=None), database, latency_ms / 1000)
 
 

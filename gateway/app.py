@@ -33,7 +33,7 @@ from gateway.observability import Observability
 from gateway.published_schema import install_schema_route
 from gateway.router import GatewayGraphQLRouter, remember_sub_response
 from gateway.schema import Context, build_schema
-from gateway.store import Database, StoreMount, create_store_app
+from gateway.store import StoreMount, create_backend, create_store_app
 from gateway.upstream import Upstream, UpstreamClient
 from gateway.wire_contract import is_request_id
 
@@ -74,7 +74,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     observability = Observability(settings)
     authenticator = Authenticator.from_settings(settings)
     settings = _close_the_store_door(settings, authenticator.required)
-    database = Database(settings.store_path) if settings.embedded else None
+    database = (
+        create_backend(settings.store_location, pool_size=settings.store_pool_size)
+        if settings.embedded
+        else None
+    )
     store_app = (
         create_store_app(
             database,

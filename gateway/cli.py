@@ -1,4 +1,4 @@
-"""The ``messages-gateway`` command: ``serve`` and ``export-schema``."""
+"""The ``messages-gateway`` command: serve, export-schema, migrate and copy-store."""
 
 from __future__ import annotations
 
@@ -7,6 +7,10 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gateway.config import Settings
 
 __all__ = ["main"]
 
@@ -20,7 +24,7 @@ def _serve(args: argparse.Namespace) -> int:
     from gateway.gc_tuning import tune_for_serving
     from gateway.http_edge import server_options
     from gateway.logs import configure_logging
-    from gateway.store import StoreOpenError, check_store_path
+    from gateway.store import StoreOpenError, migrate
     from gateway.upstream import normalize_base_url
 
     try:
@@ -47,7 +51,7 @@ def _serve(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level)
     if settings.embedded:
         try:
-            check_store_path(settings.store_path)
+            migrate(settings.store_location)  # the schema, once, before any worker starts
         except StoreOpenError as exc:
             print(f"messages-gateway: {exc}", file=sys.stderr)
             return 2
@@ -76,6 +80,104 @@ def _export_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _settings_or_exit() -> Settings | None:
+    """The settings from the environment, or ``None`` after printing what is wrong."""
+    from pydantic import ValidationError
+
+    from gateway.config import Settings
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "\n".join(
+            f"  {'.'.join(str(part) for part in error['loc']) or 'settings'}: {error['msg']}"
+            for error in exc.errors(include_input=False, include_url=False)
+        )
+        print(f"messages-gateway: invalid configuration:\n{problems}", file=sys.stderr)
+        return None
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    """Apply the store's migrations (GATEWAY_STORE_URL, or --url) and exit."""
+    from gateway.store import StoreOpenError, migrate, parse_store_url
+
+    if args.url is not None:
+        try:
+            where = parse_store_url(args.url)
+        except ValueError as exc:
+            print(f"messages-gateway: invalid --url: {exc}", file=sys.stderr)
+            return 2
+    else:
+        settings = _settings_or_exit()
+        if settings is None:
+            return 2
+        where = settings.store_location
+    try:
+        found, now = migrate(where)
+    except StoreOpenError as exc:
+        print(f"messages-gateway: {exc}", file=sys.stderr)
+        return 2
+    if found == now:
+        print(f"messages-gateway: the store at {where.location} is at schema version {now}")
+    else:
+        print(
+            f"messages-gateway: migrated the store at {where.location} "
+            f"from schema version {found} to {now}"
+        )
+    return 0
+
+
+def _copy_store(args: argparse.Namespace) -> int:
+    """Copy every thread and message from one store URL to another (idempotent)."""
+    import asyncio
+
+    from gateway.store import StoreOpenError, create_backend, parse_store_url
+    from gateway.store.copying import CopySummary, copy_store, terminal_progress
+
+    try:
+        source_at = parse_store_url(args.source)
+        target_at = parse_store_url(args.target)
+    except ValueError as exc:
+        print(f"messages-gateway: invalid store URL: {exc}", file=sys.stderr)
+        return 2
+    if source_at == target_at:
+        print("messages-gateway: --from and --to are the same store", file=sys.stderr)
+        return 2
+
+    async def run() -> CopySummary:
+        source = create_backend(source_at)
+        target = create_backend(target_at)
+        await source.open()
+        try:
+            await target.open()
+            try:
+                return await copy_store(source, target, progress=terminal_progress(sys.stderr))
+            finally:
+                await target.close()
+        finally:
+            await source.close()
+
+    try:
+        summary = asyncio.run(run())
+    except StoreOpenError as exc:
+        print(f"messages-gateway: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(
+            "\nmessages-gateway: copy interrupted; what was copied is kept, "
+            "run the same command again to finish",
+            file=sys.stderr,
+        )
+        return 130
+    print(
+        f"messages-gateway: copied {summary.threads_copied} threads and "
+        f"{summary.messages_copied} messages from {source_at.location} to {target_at.location}; "
+        f"{summary.threads_present} threads and {summary.messages_present} messages "
+        "were already there"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="messages-gateway",
@@ -96,6 +198,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="file to write, or - for stdout (default: schema.graphql)",
     )
     export.set_defaults(handler=_export_schema)
+    migrate = commands.add_parser(
+        "migrate", help="create or migrate the store's schema (GATEWAY_STORE_URL) and exit"
+    )
+    migrate.add_argument(
+        "--url", default=None, help="a store URL instead of GATEWAY_STORE_URL / STORE_PATH"
+    )
+    migrate.set_defaults(handler=_migrate)
+    copy = commands.add_parser(
+        "copy-store",
+        help="copy every thread and message from one store to another (ids, order, "
+        "timestamps kept; safe to run again)",
+    )
+    copy.add_argument("--from", dest="source", required=True, help="source store URL")
+    copy.add_argument("--to", dest="target", required=True, help="target store URL")
+    copy.set_defaults(handler=_copy_store)
     return parser
 
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from gateway.store.locations import StoreLocation
 
 __all__ = ["Settings"]
 
@@ -90,6 +93,36 @@ class Settings(BaseSettings):
     store_api_key: SecretStr | None = Field(
         default=None, description="When set, /v1 requires 'Authorization: Bearer <key>'."
     )
+    store_url: SecretStr | None = Field(
+        default=None,
+        description="The store's backend: sqlite:///path/to/file or "
+        "postgresql://user@host:port/database (the postgres extra). Unset: STORE_PATH.",
+    )
+
+    store_pool_size: int = Field(
+        default=10,
+        ge=1,
+        le=1000,
+        description="Most PostgreSQL connections one process holds (STORE_URL=postgresql://).",
+    )
+
+    @field_validator("store_url")
+    @classmethod
+    def _store_url(cls, value: SecretStr | None) -> SecretStr | None:
+        from gateway.store.locations import parse_store_url
+
+        if value is not None:
+            parse_store_url(value.get_secret_value())  # ValueError: without the URL
+        return value
+
+    @property
+    def store_location(self) -> StoreLocation:
+        """Where the embedded store keeps its data: STORE_URL, else the file at STORE_PATH."""
+        from gateway.store.locations import parse_store_url, sqlite_location
+
+        if self.store_url is None:
+            return sqlite_location(self.store_path)
+        return parse_store_url(self.store_url.get_secret_value())
 
     # --- server -------------------------------------------------------------------
     host: str = Field(default="127.0.0.1", description="Interface to listen on.")

@@ -13,6 +13,7 @@ from gateway.app import create_app
 from gateway.config import Settings
 from tests.graphql_client import GraphQLClient
 from tests.resilience.stub import FaultStub
+from tests.store.postgres import PostgresServer, provide_server
 
 SettingsFactory = Callable[..., Settings]
 
@@ -60,3 +61,12 @@ def stub() -> Iterator[FaultStub]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """The PostgreSQL server of this run, for any test package (``tests/store/postgres.py``):
+    GATEWAY_TEST_POSTGRES_URL, the local server, or a throwaway cluster; never a skip.
+    Make databases on it with ``tests.store.postgres.create_database``."""
+    with provide_server() as found:
+        yield found

@@ -26,7 +26,7 @@ from gateway.schema.arguments import page_request
 from gateway.schema.enums import MessageRole, MessageStatus, SortOrder
 from gateway.schema.errors import GatewayError
 from gateway.schema.scalars import validate_metadata
-from gateway.store import Database, create_store_app
+from gateway.store import SQLiteStore, StoreBackend, create_store_app
 from gateway.store.errors import InvalidRequestError
 from gateway.store.ids import check_message_id, check_thread_id, new_message_id, new_thread_id
 from gateway.store.validation import list_query, new_message, new_thread, parse_json_body
@@ -278,7 +278,7 @@ def _gateway_keeps(value: str) -> bool:
     return request_id_of(Request(scope)) == value
 
 
-async def _store_keeps(value: str, database: Database) -> bool:
+async def _store_keeps(value: str, database: StoreBackend) -> bool:
     transport = httpx.ASGITransport(app=create_store_app(database, api_key=None))
     async with httpx.AsyncClient(transport=transport, base_url="http://store") as client:
         response = await client.get("/threads/thread_x", headers={"x-request-id": value})
@@ -290,7 +290,7 @@ async def _store_keeps(value: str, database: Database) -> bool:
 async def test_store_and_gateway_keep_the_same_request_ids(value: str, tmp_path: Path) -> None:
     """A caller's id must survive both hops unchanged or be replaced by both."""
     assert _gateway_keeps(value) is is_request_id(value)
-    async with Database(tmp_path / "store.sqlite3") as database:
+    async with SQLiteStore(tmp_path / "store.sqlite3") as database:
         assert await _store_keeps(value, database) is is_request_id(value)
 
 

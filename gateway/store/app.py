@@ -13,7 +13,7 @@ A small hand-rolled front instead of FastAPI routing, for three reasons:
 
 It is wrapped in a ``Starlette`` application (``StoreApplication``) so that it
 mounts and tests like any other; it needs no lifespan (the gateway's lifespan
-opens the database).
+opens the store).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.store.database import Database
+from gateway.store.backend import StoreBackend
 from gateway.store.errors import (
     APIError,
     AuthenticationError,
@@ -119,12 +119,12 @@ class StoreAPI:
 
     def __init__(
         self,
-        database: Database,
+        store: StoreBackend,
         *,
         api_key: str | None,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     ) -> None:
-        self._database = database
+        self._store = store
         self._api_key = None if api_key is None else api_key.encode()
         self._max_body_bytes = max_body_bytes
 
@@ -179,7 +179,7 @@ class StoreAPI:
             query: dict[str, str] = {}
             if scope.get("query_string"):
                 query = dict(parse_qsl(scope["query_string"].decode("utf-8", "replace"), True))
-            status, payload = 200, await handler(self._database, Call(ids, query, body))
+            status, payload = 200, await handler(self._store, Call(ids, query, body))
         except _ClientDisconnectedError:
             return
         except APIError as exc:
@@ -253,7 +253,7 @@ class StoreApplication(Starlette):
 
 
 def create_store_app(
-    database: Database,
+    store: StoreBackend,
     *,
     api_key: str | None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
@@ -262,6 +262,6 @@ def create_store_app(
 
     ``api_key``: when set, every request must carry ``Authorization: Bearer
     <api_key>``; ``None`` leaves the API open (the default, on loopback).
-    The database must be opened by the host application's lifespan.
+    The store must be opened by the host application's lifespan.
     """
-    return StoreApplication(StoreAPI(database, api_key=api_key, max_body_bytes=max_body_bytes))
+    return StoreApplication(StoreAPI(store, api_key=api_key, max_body_bytes=max_body_bytes))

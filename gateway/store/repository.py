@@ -1,27 +1,40 @@
-"""The nine operations, as synchronous functions of one SQLite connection.
+"""The store's operations as synchronous functions of one SQLite connection.
 
 They run on the database's threads (see ``database``), never on the event
 loop: writes inside the transaction the writer opened for them, reads inside a
-read transaction, so each sees one consistent snapshot. Each returns the
-response body as JSON text (rendered by ``wire``) or raises an ``APIError``;
-an error rolls back whatever the operation wrote.
+read transaction, so each sees one consistent snapshot. Each returns named
+rows (``rows``) or raises an ``APIError``; an error rolls back whatever the
+operation wrote. ``SQLiteStore`` (``sqlite_store``) puts them behind the
+``StoreBackend`` protocol.
 
 SQL text is only ever assembled from constants (column lists, ``ASC``/``DESC``);
 every value is a bound parameter, hence the ``noqa: S608`` markers.
 
-Timestamps are taken here, on the writer thread, so that the order of
-``created_at`` follows the order of commits.
+Order (``backend`` rule 2): ``seq`` is the rowid, assigned in the single
+writer's transaction, which processes also serialise (``BEGIN IMMEDIATE``
+takes the file's write lock), so it follows commit order. ``created_at`` is
+read from the clock inside that transaction and never set below the thread's
+latest message.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Sequence
 
 from gateway.store import wire
+from gateway.store.backend import ImportOutcome, StoreCounts
 from gateway.store.errors import InvalidRequestError, NotFoundError
 from gateway.store.ids import new_message_id, new_thread_id
 from gateway.store.pagination import cursor_kind, plan_page
+from gateway.store.rows import (
+    MESSAGE_COLUMNS,
+    THREAD_COLUMNS,
+    MessagePage,
+    MessageRow,
+    ThreadRow,
+)
 from gateway.store.validation import (
     ListQuery,
     MessageChanges,
@@ -31,25 +44,29 @@ from gateway.store.validation import (
 )
 
 __all__ = [
+    "counts",
     "create_message",
     "create_thread",
     "delete_message",
     "delete_thread",
+    "export_messages",
+    "export_threads",
     "get_message",
     "get_thread",
+    "import_thread",
     "list_messages",
     "modify_message",
     "modify_thread",
 ]
 
 _INSERT_MESSAGE = (
-    f"INSERT INTO messages ({wire.MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
+    f"INSERT INTO messages ({MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
 )
-_SELECT_MESSAGE = f"SELECT {wire.MESSAGE_COLUMNS} FROM messages WHERE id = ? AND thread_id = ?"  # noqa: S608
-_SELECT_THREAD = f"SELECT {wire.THREAD_COLUMNS} FROM threads WHERE id = ?"  # noqa: S608
+_INSERT_THREAD = f"INSERT INTO threads ({THREAD_COLUMNS}) VALUES (?, ?, ?, ?)"  # noqa: S608
+_SELECT_MESSAGE = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ? AND thread_id = ?"  # noqa: S608
+_SELECT_THREAD = f"SELECT {THREAD_COLUMNS} FROM threads WHERE id = ?"  # noqa: S608
 _THREAD_EXISTS = "SELECT 1 FROM threads WHERE id = ?"
-
-Row = tuple[object, ...]
+_LATEST_IN_THREAD = "SELECT max(created_at) FROM messages WHERE thread_id = ?"
 
 
 def _now() -> int:
@@ -71,48 +88,78 @@ def _message_not_found(conn: sqlite3.Connection, thread_id: str, message_id: str
     return NotFoundError(f"No message found with id '{message_id}'.")
 
 
-def _message_row(thread_id: str, message: NewMessage, now: int) -> Row:
-    """A new message as a row of ``wire.MESSAGE_COLUMNS``: completed at creation."""
-    return (
-        new_message_id(),
-        thread_id,
-        now,
-        message.role,
-        "completed",
-        wire.dump(message.content),
-        wire.dump(message.attachments),
-        wire.dump(message.metadata),
-        None,
-        None,
-        now,
-        None,
-        None,
+def new_message_row(thread_id: str, message: NewMessage, now: int) -> MessageRow:
+    """A new message: completed at creation. (Shared with the PostgreSQL backend.)"""
+    return MessageRow(
+        id=new_message_id(),
+        thread_id=thread_id,
+        created_at=now,
+        role=message.role,
+        status="completed",
+        content=wire.dump(message.content),
+        attachments=wire.dump(message.attachments),
+        metadata=wire.dump(message.metadata),
+        assistant_id=None,
+        run_id=None,
+        completed_at=now,
+        incomplete_at=None,
+        incomplete_details=None,
     )
+
+
+def message_values(row: MessageRow) -> tuple[object, ...]:
+    """The parameters of an insert of ``MESSAGE_COLUMNS``."""
+    return (
+        row.id,
+        row.thread_id,
+        row.created_at,
+        row.role,
+        row.status,
+        row.content,
+        row.attachments,
+        row.metadata,
+        row.assistant_id,
+        row.run_id,
+        row.completed_at,
+        row.incomplete_at,
+        row.incomplete_details,
+    )
+
+
+def thread_values(row: ThreadRow) -> tuple[object, ...]:
+    """The parameters of an insert of ``THREAD_COLUMNS``."""
+    return (row.id, row.created_at, row.metadata, row.tool_resources)
 
 
 # --- threads ------------------------------------------------------------------------
 
 
-def create_thread(conn: sqlite3.Connection, thread: NewThread) -> str:
+def create_thread(conn: sqlite3.Connection, thread: NewThread) -> ThreadRow:
     """Insert a thread and its initial messages (one transaction: all or nothing)."""
     now = _now()
-    row = (new_thread_id(), now, wire.dump(thread.metadata), wire.dump(thread.tool_resources))
-    conn.execute(f"INSERT INTO threads ({wire.THREAD_COLUMNS}) VALUES (?, ?, ?, ?)", row)  # noqa: S608
+    row = ThreadRow(
+        id=new_thread_id(),
+        created_at=now,
+        metadata=wire.dump(thread.metadata),
+        tool_resources=wire.dump(thread.tool_resources),
+    )
+    conn.execute(_INSERT_THREAD, thread_values(row))
     if thread.messages:
         conn.executemany(
-            _INSERT_MESSAGE, [_message_row(row[0], message, now) for message in thread.messages]
+            _INSERT_MESSAGE,
+            [message_values(new_message_row(row.id, message, now)) for message in thread.messages],
         )
-    return wire.thread_json(row)
+    return row
 
 
-def get_thread(conn: sqlite3.Connection, thread_id: str) -> str:
+def get_thread(conn: sqlite3.Connection, thread_id: str) -> ThreadRow:
     row = conn.execute(_SELECT_THREAD, (thread_id,)).fetchone()
     if row is None:
         raise _thread_not_found(thread_id)
-    return wire.thread_json(row)
+    return ThreadRow(*row)
 
 
-def modify_thread(conn: sqlite3.Connection, thread_id: str, changes: ThreadChanges) -> str:
+def modify_thread(conn: sqlite3.Connection, thread_id: str, changes: ThreadChanges) -> ThreadRow:
     """Replace the metadata map and/or the tool resources; absent fields stay as they are."""
     assignments: list[str] = []
     values: list[object] = []
@@ -125,65 +172,73 @@ def modify_thread(conn: sqlite3.Connection, thread_id: str, changes: ThreadChang
     if not assignments:
         return get_thread(conn, thread_id)
     row = conn.execute(
-        f"UPDATE threads SET {', '.join(assignments)} WHERE id = ? RETURNING {wire.THREAD_COLUMNS}",  # noqa: S608
+        f"UPDATE threads SET {', '.join(assignments)} WHERE id = ? RETURNING {THREAD_COLUMNS}",  # noqa: S608
         (*values, thread_id),
     ).fetchone()
     if row is None:
         raise _thread_not_found(thread_id)
-    return wire.thread_json(row)
+    return ThreadRow(*row)
 
 
-def delete_thread(conn: sqlite3.Connection, thread_id: str) -> str:
+def delete_thread(conn: sqlite3.Connection, thread_id: str) -> None:
     """Delete a thread and every message in it."""
     conn.execute("DELETE FROM messages WHERE thread_id = ?", (thread_id,))
     if conn.execute("DELETE FROM threads WHERE id = ?", (thread_id,)).rowcount == 0:
         raise _thread_not_found(thread_id)
-    return wire.deleted_json(thread_id, "thread.deleted")
 
 
 # --- messages -----------------------------------------------------------------------
 
 
-def create_message(conn: sqlite3.Connection, thread_id: str, message: NewMessage) -> str:
+def create_message(conn: sqlite3.Connection, thread_id: str, message: NewMessage) -> MessageRow:
     _require_thread(conn, thread_id)
-    row = _message_row(thread_id, message, _now())
-    conn.execute(_INSERT_MESSAGE, row)
-    return wire.message_json(row)
+    latest = conn.execute(_LATEST_IN_THREAD, (thread_id,)).fetchone()[0]
+    row = new_message_row(thread_id, message, max(_now(), latest or 0))
+    conn.execute(_INSERT_MESSAGE, message_values(row))
+    return row
 
 
-def get_message(conn: sqlite3.Connection, thread_id: str, message_id: str) -> str:
+def get_message(conn: sqlite3.Connection, thread_id: str, message_id: str) -> MessageRow:
     row = conn.execute(_SELECT_MESSAGE, (message_id, thread_id)).fetchone()
     if row is None:
         raise _message_not_found(conn, thread_id, message_id)
-    return wire.message_json(row)
+    return MessageRow(*row)
 
 
 def modify_message(
     conn: sqlite3.Connection, thread_id: str, message_id: str, changes: MessageChanges
-) -> str:
+) -> MessageRow:
     """Replace the metadata map (the only thing a client may change on a message)."""
     if changes.metadata is None:
         return get_message(conn, thread_id, message_id)
     row = conn.execute(
         f"UPDATE messages SET metadata = ? WHERE id = ? AND thread_id = ? "  # noqa: S608
-        f"RETURNING {wire.MESSAGE_COLUMNS}",
+        f"RETURNING {MESSAGE_COLUMNS}",
         (wire.dump(changes.metadata), message_id, thread_id),
     ).fetchone()
     if row is None:
         raise _message_not_found(conn, thread_id, message_id)
-    return wire.message_json(row)
+    return MessageRow(*row)
 
 
-def delete_message(conn: sqlite3.Connection, thread_id: str, message_id: str) -> str:
+def delete_message(conn: sqlite3.Connection, thread_id: str, message_id: str) -> None:
     deleted = conn.execute(
         "DELETE FROM messages WHERE id = ? AND thread_id = ?", (message_id, thread_id)
     ).rowcount
     if deleted == 0:
         raise _message_not_found(conn, thread_id, message_id)
-    return wire.deleted_json(message_id, "thread.message.deleted")
 
 
-def list_messages(conn: sqlite3.Connection, thread_id: str, query: ListQuery) -> str:
+def invalid_cursor(side: str, cursor_id: str, thread_id: str) -> InvalidRequestError:
+    """The 400 of a cursor that is not a message of the thread. (Shared with PostgreSQL.)"""
+    return InvalidRequestError(
+        f"Invalid '{side}': no message with id '{cursor_id}' in thread '{thread_id}'.",
+        param=side,
+        code="invalid_cursor",
+    )
+
+
+def list_messages(conn: sqlite3.Connection, thread_id: str, query: ListQuery) -> MessagePage:
     """One page of a thread's messages; see ``pagination`` for the cursor semantics."""
     _require_thread(conn, thread_id)
     params: list[object] = [thread_id]
@@ -196,11 +251,7 @@ def list_messages(conn: sqlite3.Connection, thread_id: str, query: ListQuery) ->
             (cursor_id, thread_id),
         ).fetchone()
         if key is None:
-            raise InvalidRequestError(
-                f"Invalid '{side}': no message with id '{cursor_id}' in thread '{thread_id}'.",
-                param=side,
-                code="invalid_cursor",
-            )
+            raise invalid_cursor(side, str(cursor_id), thread_id)
         params.extend(key)
     if query.run_id is not None:
         params.append(query.run_id)
@@ -209,16 +260,55 @@ def list_messages(conn: sqlite3.Connection, thread_id: str, query: ListQuery) ->
         order=query.order,
         cursor=cursor_kind(after=query.after, before=query.before),
         by_run=query.run_id is not None,
-        columns=wire.MESSAGE_COLUMNS,
+        columns=MESSAGE_COLUMNS,
     )
-    rows = conn.execute(plan.sql, params).fetchall()
+    rows = [MessageRow(*row) for row in conn.execute(plan.sql, params)]
     has_more = len(rows) > query.limit
     del rows[query.limit :]
     if plan.reverse:
         rows.reverse()
-    return wire.list_json(
-        [wire.message_json(row) for row in rows],
-        first_id=rows[0][0] if rows else None,
-        last_id=rows[-1][0] if rows else None,
-        has_more=has_more,
+    return MessagePage(tuple(rows), has_more)
+
+
+# --- copying ------------------------------------------------------------------------
+
+
+def export_threads(
+    conn: sqlite3.Connection, after_seq: int, limit: int
+) -> list[tuple[int, ThreadRow]]:
+    found = conn.execute(
+        f"SELECT seq, {THREAD_COLUMNS} FROM threads WHERE seq > ? ORDER BY seq LIMIT ?",  # noqa: S608
+        (after_seq, limit),
     )
+    return [(row[0], ThreadRow(*row[1:])) for row in found]
+
+
+def export_messages(conn: sqlite3.Connection, thread_id: str) -> list[MessageRow]:
+    found = conn.execute(
+        f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE thread_id = ? "  # noqa: S608
+        "ORDER BY created_at, seq",
+        (thread_id,),
+    )
+    return [MessageRow(*row) for row in found]
+
+
+def import_thread(
+    conn: sqlite3.Connection, thread: ThreadRow, messages: Sequence[MessageRow]
+) -> ImportOutcome:
+    created = conn.execute(
+        f"INSERT INTO threads ({THREAD_COLUMNS}) VALUES (?, ?, ?, ?) "  # noqa: S608
+        "ON CONFLICT (id) DO NOTHING",
+        thread_values(thread),
+    ).rowcount
+    added = 0
+    for message in messages:
+        added += conn.execute(
+            _INSERT_MESSAGE + " ON CONFLICT (id) DO NOTHING", message_values(message)
+        ).rowcount
+    return ImportOutcome(thread_created=created == 1, messages_created=added)
+
+
+def counts(conn: sqlite3.Connection) -> StoreCounts:
+    threads = conn.execute("SELECT count(*) FROM threads").fetchone()[0]
+    messages = conn.execute("SELECT count(*) FROM messages").fetchone()[0]
+    return StoreCounts(threads=threads, messages=messages)

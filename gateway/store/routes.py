@@ -1,9 +1,9 @@
 """The nine operations as HTTP handlers, and the table that routes paths to them.
 
 A handler checks the ids' prefixes, validates the body or query on the event
-loop (cheap, and a 400 never costs a trip to the database), then hands one
-repository function to the database: writes to the writer thread, reads to a
-reader thread. It returns the response body as JSON text.
+loop (cheap, and a 400 never costs a trip to the database), then asks the
+store backend (``backend``) and renders the row it answers (``wire``): the
+response body as JSON text.
 
 Routing works on path *segments* that the caller already percent-decoded one
 by one (see ``app``), so an id holding ``/`` stays one segment and can only
@@ -23,10 +23,9 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
 
-from gateway.store import repository
-from gateway.store.database import Database
+from gateway.store import wire
+from gateway.store.backend import StoreBackend
 from gateway.store.ids import check_message_id, check_thread_id
 from gateway.store.validation import (
     list_query,
@@ -50,74 +49,61 @@ class Call:
     body: bytes
 
 
-Handler = Callable[[Database, Call], Awaitable[str]]
+Handler = Callable[[StoreBackend, Call], Awaitable[str]]
 
 
-async def create_thread(database: Database, call: Call) -> str:
+async def create_thread(store: StoreBackend, call: Call) -> str:
     thread = new_thread(parse_json_body(call.body))
-    return await database.write(partial(repository.create_thread, thread=thread))
+    return wire.thread_json(await store.create_thread(thread))
 
 
-async def get_thread(database: Database, call: Call) -> str:
+async def get_thread(store: StoreBackend, call: Call) -> str:
     thread_id = check_thread_id(call.ids[0])
-    return await database.read(partial(repository.get_thread, thread_id=thread_id))
+    return wire.thread_json(await store.get_thread(thread_id))
 
 
-async def modify_thread(database: Database, call: Call) -> str:
+async def modify_thread(store: StoreBackend, call: Call) -> str:
     thread_id = check_thread_id(call.ids[0])
     changes = thread_changes(parse_json_body(call.body))
-    return await database.write(
-        partial(repository.modify_thread, thread_id=thread_id, changes=changes)
-    )
+    return wire.thread_json(await store.modify_thread(thread_id, changes))
 
 
-async def delete_thread(database: Database, call: Call) -> str:
+async def delete_thread(store: StoreBackend, call: Call) -> str:
     thread_id = check_thread_id(call.ids[0])
-    return await database.write(partial(repository.delete_thread, thread_id=thread_id))
+    await store.delete_thread(thread_id)
+    return wire.deleted_json(thread_id, "thread.deleted")
 
 
-async def create_message(database: Database, call: Call) -> str:
+async def create_message(store: StoreBackend, call: Call) -> str:
     thread_id = check_thread_id(call.ids[0])
     message = new_message(parse_json_body(call.body))
-    return await database.write(
-        partial(repository.create_message, thread_id=thread_id, message=message)
-    )
+    return wire.message_json(await store.create_message(thread_id, message))
 
 
-async def list_messages(database: Database, call: Call) -> str:
+async def list_messages(store: StoreBackend, call: Call) -> str:
     thread_id = check_thread_id(call.ids[0])
     query = list_query(call.query)
-    return await database.read(partial(repository.list_messages, thread_id=thread_id, query=query))
+    return wire.page_json(await store.list_messages(thread_id, query))
 
 
-async def get_message(database: Database, call: Call) -> str:
+async def get_message(store: StoreBackend, call: Call) -> str:
     thread_id = check_thread_id(call.ids[0])
     message_id = check_message_id(call.ids[1])
-    return await database.read(
-        partial(repository.get_message, thread_id=thread_id, message_id=message_id)
-    )
+    return wire.message_json(await store.get_message(thread_id, message_id))
 
 
-async def modify_message(database: Database, call: Call) -> str:
+async def modify_message(store: StoreBackend, call: Call) -> str:
     thread_id = check_thread_id(call.ids[0])
     message_id = check_message_id(call.ids[1])
     changes = message_changes(parse_json_body(call.body))
-    return await database.write(
-        partial(
-            repository.modify_message,
-            thread_id=thread_id,
-            message_id=message_id,
-            changes=changes,
-        )
-    )
+    return wire.message_json(await store.modify_message(thread_id, message_id, changes))
 
 
-async def delete_message(database: Database, call: Call) -> str:
+async def delete_message(store: StoreBackend, call: Call) -> str:
     thread_id = check_thread_id(call.ids[0])
     message_id = check_message_id(call.ids[1])
-    return await database.write(
-        partial(repository.delete_message, thread_id=thread_id, message_id=message_id)
-    )
+    await store.delete_message(thread_id, message_id)
+    return wire.deleted_json(message_id, "thread.message.deleted")
 
 
 @dataclass(frozen=True, slots=True)

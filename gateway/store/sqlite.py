@@ -5,9 +5,9 @@ only once the write-ahead log is on disk, so an acknowledged write survives
 ``kill -9`` and power loss, and readers never block the writer (nor it them).
 
 The file is stamped with an ``application_id`` and a schema version
-(``user_version``): the store initialises an empty file, opens its own files,
-and refuses anything else (another application's database, a newer schema)
-instead of writing tables into it.
+(``user_version``): the store initialises an empty file, opens its own files
+(migrating them forward, see ``migrations``), and refuses anything else
+(another application's database, a newer schema) instead of writing into it.
 
 Two checks guard the file while it is in use: ``FileIdentity`` (does the path
 still name the file that was opened? see ``Database``) and ``read_sample``
@@ -24,6 +24,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from gateway.store.errors import StoreOpenError
+from gateway.store.migrations import SCHEMA_VERSION, SQLITE_MIGRATIONS, SchemaTooNewError, plan
 from gateway.wire_contract import ISSUED_ID_ALPHABET, MESSAGE_ID_PREFIX
 
 __all__ = [
@@ -33,43 +34,12 @@ __all__ = [
     "check_store_path",
     "connect_reader",
     "connect_writer",
+    "migrate_file",
     "read_sample",
 ]
 
 APPLICATION_ID = 0x4D475354  # "MGST": messages-gateway store
-SCHEMA_VERSION = 1
 BUSY_TIMEOUT_SECONDS = 5.0
-
-_SCHEMA = (
-    """
-    CREATE TABLE threads (
-        seq            INTEGER PRIMARY KEY,
-        id             TEXT NOT NULL UNIQUE,
-        created_at     INTEGER NOT NULL,
-        metadata       TEXT NOT NULL,  -- JSON object
-        tool_resources TEXT NOT NULL   -- JSON object
-    )
-    """,
-    """
-    CREATE TABLE messages (
-        seq                INTEGER PRIMARY KEY,  -- insertion order: breaks created_at ties
-        id                 TEXT NOT NULL UNIQUE,
-        thread_id          TEXT NOT NULL REFERENCES threads (id) ON DELETE CASCADE,
-        created_at         INTEGER NOT NULL,
-        role               TEXT NOT NULL,
-        status             TEXT NOT NULL,
-        content            TEXT NOT NULL,  -- JSON array of content parts
-        attachments        TEXT NOT NULL,  -- JSON array
-        metadata           TEXT NOT NULL,  -- JSON object
-        assistant_id       TEXT,
-        run_id             TEXT,
-        completed_at       INTEGER,
-        incomplete_at      INTEGER,
-        incomplete_details TEXT            -- JSON object or NULL
-    )
-    """,
-    "CREATE INDEX messages_by_thread ON messages (thread_id, created_at, seq)",
-)
 
 _REASONS = {
     "file is not a database": "the file is not an SQLite database",
@@ -118,24 +88,26 @@ def _connect(path: Path) -> sqlite3.Connection:
     )
 
 
-def _initialise(conn: sqlite3.Connection, path: Path) -> None:
-    """Create the schema in an empty file, or check that the file is this store's."""
-    application_id = conn.execute("PRAGMA application_id").fetchone()[0]
+def _initialise(conn: sqlite3.Connection, path: Path) -> tuple[int, int]:
+    """Create or migrate the schema, or refuse a file that is not this store's.
+
+    Returns the schema version found and the version the file is at now.
+    """
     mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
     if str(mode).lower() != "wal":
         raise _failure(path, f"cannot switch it to WAL mode (journal mode is {mode!r})")
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
     # An immediate transaction takes the write lock: it proves the file is
-    # writable and keeps two processes from initialising it at once.
+    # writable and keeps two processes from initialising (or migrating) it at once;
+    # everything that decides what to do is read under it.
     conn.execute("BEGIN IMMEDIATE")
     try:
+        application_id = conn.execute("PRAGMA application_id").fetchone()[0]
         tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_schema")]
         if application_id == 0 and not tables:
-            for statement in _SCHEMA:
-                conn.execute(statement)
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            version = 0
         elif application_id != APPLICATION_ID:
             raise _failure(
                 path,
@@ -144,34 +116,51 @@ def _initialise(conn: sqlite3.Connection, path: Path) -> None:
             )
         else:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise _failure(
-                    path,
-                    f"it was written by a newer messages-gateway (schema version {version}, "
-                    f"this version knows {SCHEMA_VERSION})",
-                )
+        try:
+            pending = plan(version, SQLITE_MIGRATIONS)
+        except SchemaTooNewError as exc:
+            raise _failure(path, str(exc)) from None
+        for migration in pending:
+            for statement in migration.statements:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {migration.version}")
         conn.execute("COMMIT")
     finally:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
+    return version, pending[-1].version if pending else version
 
 
-def connect_writer(path: Path) -> sqlite3.Connection:
-    """Open (creating it if needed) the store file for writing; ``StoreOpenError`` if unusable."""
+def _open_writer(path: Path) -> tuple[sqlite3.Connection, tuple[int, int]]:
     _prepare_folder(path)
     try:
         conn = _connect(path)
     except sqlite3.Error as exc:
         raise _sqlite_failure(path, exc) from None
     try:
-        _initialise(conn, path)
+        versions = _initialise(conn, path)
     except sqlite3.Error as exc:
         conn.close()
         raise _sqlite_failure(path, exc) from None
     except BaseException:
         conn.close()
         raise
-    return conn
+    return conn, versions
+
+
+def connect_writer(path: Path) -> sqlite3.Connection:
+    """Open (creating or migrating it if needed) the store file for writing.
+
+    ``StoreOpenError`` if the file is unusable.
+    """
+    return _open_writer(path)[0]
+
+
+def migrate_file(path: Path) -> tuple[int, int]:
+    """``messages-gateway migrate`` on a file: the schema version found, and the one now."""
+    conn, versions = _open_writer(path)
+    conn.close()
+    return versions
 
 
 def connect_reader(path: Path) -> sqlite3.Connection:

@@ -1,10 +1,10 @@
-"""Rendering stored rows as the API's JSON objects.
+"""Rendering stored rows (``rows``) as the API's JSON objects.
 
 Content, attachments, metadata and tool resources are stored as JSON text, so
 a response is assembled by splicing those texts between the scalar fields
-instead of decoding them and encoding them again. That keeps rendering cheap
-and lets it run on the database thread, off the event loop. Field names and
-order follow the real API's responses.
+instead of decoding them and encoding them again: rendering stays cheap on
+the event loop, whichever backend read the row. Field names and order follow
+the real API's responses.
 """
 
 from __future__ import annotations
@@ -13,24 +13,16 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from gateway.store.rows import MessagePage, MessageRow, ThreadRow
+
 __all__ = [
-    "MESSAGE_COLUMNS",
-    "THREAD_COLUMNS",
     "deleted_json",
     "dump",
     "list_json",
     "message_json",
+    "page_json",
     "thread_json",
 ]
-
-THREAD_COLUMNS = "id, created_at, metadata, tool_resources"
-"""The ``threads`` columns ``thread_json`` reads, in its tuple order."""
-
-MESSAGE_COLUMNS = (
-    "id, thread_id, created_at, role, status, content, attachments, metadata, "
-    "assistant_id, run_id, completed_at, incomplete_at, incomplete_details"
-)
-"""The ``messages`` columns ``message_json`` reads, in its tuple order."""
 
 _string = json.JSONEncoder(ensure_ascii=False).encode
 
@@ -48,41 +40,25 @@ def _nullable_int(value: int | None) -> str:
     return "null" if value is None else str(int(value))
 
 
-def thread_json(row: Sequence[Any]) -> str:
-    """A ThreadObject from a row of ``THREAD_COLUMNS``."""
-    thread_id, created_at, metadata, tool_resources = row
+def thread_json(row: ThreadRow) -> str:
+    """A ThreadObject."""
     return (
-        f'{{"id":{_string(thread_id)},"object":"thread","created_at":{int(created_at)},'
-        f'"metadata":{metadata},"tool_resources":{tool_resources}}}'
+        f'{{"id":{_string(row.id)},"object":"thread","created_at":{int(row.created_at)},'
+        f'"metadata":{row.metadata},"tool_resources":{row.tool_resources}}}'
     )
 
 
-def message_json(row: Sequence[Any]) -> str:
-    """A MessageObject from a row of ``MESSAGE_COLUMNS``."""
-    (
-        message_id,
-        thread_id,
-        created_at,
-        role,
-        status,
-        content,
-        attachments,
-        metadata,
-        assistant_id,
-        run_id,
-        completed_at,
-        incomplete_at,
-        incomplete_details,
-    ) = row
+def message_json(row: MessageRow) -> str:
+    """A MessageObject."""
     return (
-        f'{{"id":{_string(message_id)},"object":"thread.message",'
-        f'"created_at":{int(created_at)},"assistant_id":{_nullable_string(assistant_id)},'
-        f'"thread_id":{_string(thread_id)},"run_id":{_nullable_string(run_id)},'
-        f'"role":{_string(role)},"status":{_string(status)},'
-        f'"completed_at":{_nullable_int(completed_at)},'
-        f'"incomplete_at":{_nullable_int(incomplete_at)},'
-        f'"incomplete_details":{incomplete_details or "null"},'
-        f'"content":{content},"attachments":{attachments},"metadata":{metadata}}}'
+        f'{{"id":{_string(row.id)},"object":"thread.message",'
+        f'"created_at":{int(row.created_at)},"assistant_id":{_nullable_string(row.assistant_id)},'
+        f'"thread_id":{_string(row.thread_id)},"run_id":{_nullable_string(row.run_id)},'
+        f'"role":{_string(row.role)},"status":{_string(row.status)},'
+        f'"completed_at":{_nullable_int(row.completed_at)},'
+        f'"incomplete_at":{_nullable_int(row.incomplete_at)},'
+        f'"incomplete_details":{row.incomplete_details or "null"},'
+        f'"content":{row.content},"attachments":{row.attachments},"metadata":{row.metadata}}}'
     )
 
 
@@ -94,6 +70,17 @@ def list_json(
         f'{{"object":"list","data":[{",".join(items)}],'
         f'"first_id":{_nullable_string(first_id)},"last_id":{_nullable_string(last_id)},'
         f'"has_more":{"true" if has_more else "false"}}}'
+    )
+
+
+def page_json(page: MessagePage) -> str:
+    """A page of messages as the list envelope."""
+    rows = page.rows
+    return list_json(
+        [message_json(row) for row in rows],
+        first_id=rows[0].id if rows else None,
+        last_id=rows[-1].id if rows else None,
+        has_more=page.has_more,
     )
 
 

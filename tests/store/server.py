@@ -24,9 +24,17 @@ def free_port() -> int:
 
 
 def server_env(
-    store_path: Path, *, port: int = 0, api_key: str | None = None, log_level: str = "warning"
+    store_path: Path,
+    *,
+    port: int = 0,
+    api_key: str | None = None,
+    log_level: str = "warning",
+    store_url: str | None = None,
 ) -> dict[str, str]:
-    """The environment of a server: the caller's, minus any GATEWAY_* it happens to have."""
+    """The environment of a server: the caller's, minus any GATEWAY_* it happens to have.
+
+    ``store_url``: the store's backend (``GATEWAY_STORE_URL``) instead of the file.
+    """
     env = {key: value for key, value in os.environ.items() if not key.startswith("GATEWAY_")}
     env.update(
         GATEWAY_STORE_PATH=str(store_path),
@@ -37,6 +45,8 @@ def server_env(
     )
     if api_key is not None:
         env["GATEWAY_STORE_API_KEY"] = api_key
+    if store_url is not None:
+        env["GATEWAY_STORE_URL"] = store_url
     return env
 
 
@@ -48,17 +58,27 @@ class PortTakenError(RuntimeError):
 
 
 class ServerProcess:
-    """``messages-gateway serve`` running on the embedded store at ``store_path``.
+    """``messages-gateway serve`` running on the embedded store at ``store_path`` (or ``store_url``).
 
     ``free_port()`` only finds a port that was free a moment ago, so the server is
     ours only once its own log says uvicorn bound that port (and the process still
     runs): a ``/healthz`` answer alone may come from whoever took the port first.
     """
 
-    def __init__(self, store_path: Path, workdir: Path, *, api_key: str | None = None) -> None:
+    def __init__(
+        self,
+        store_path: Path,
+        workdir: Path,
+        *,
+        api_key: str | None = None,
+        store_url: str | None = None,
+    ) -> None:
         self.store_path = store_path
         self.workdir = workdir
         self.api_key = api_key
+        self.configured_store_url = store_url
+        self.store_url = store_url or f"sqlite:///{store_path}"
+        """Where the server's store is (its file as a sqlite:/// URL when not given)."""
         for attempt in range(3):
             self._start()
             try:
@@ -79,7 +99,11 @@ class ServerProcess:
                 cwd=self.workdir,
                 # info: uvicorn's "Uvicorn running on ..." line (the access log is off)
                 env=server_env(
-                    self.store_path, port=self.port, api_key=self.api_key, log_level="info"
+                    self.store_path,
+                    port=self.port,
+                    api_key=self.api_key,
+                    log_level="info",
+                    store_url=self.configured_store_url,
                 ),
                 stdout=log,
                 stderr=subprocess.STDOUT,

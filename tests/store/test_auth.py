@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import openai
 import pytest
 
-from gateway.store import Database, create_store_app
+from gateway.store import StoreBackend, create_store_app
 from tests.store.conftest import make_sdk
 from tests.store.server import ServerProcess
 from tests.store.spec import SpecChecker
@@ -106,10 +105,9 @@ def test_bearer_scheme_is_case_insensitive(locked_server: ServerProcess) -> None
     assert response.status_code == 200
 
 
-async def test_open_when_no_key_is_configured(tmp_path: Path) -> None:
-    async with Database(tmp_path / "store.sqlite3") as database:
-        transport = httpx.ASGITransport(app=create_store_app(database, api_key=None))
-        async with httpx.AsyncClient(transport=transport, base_url="http://embedded-store") as c:
-            assert (await c.post("/threads")).status_code == 200
-            anything = {"Authorization": "Bearer whatever"}
-            assert (await c.post("/threads", headers=anything)).status_code == 200
+async def test_open_when_no_key_is_configured(store: StoreBackend) -> None:
+    transport = httpx.ASGITransport(app=create_store_app(store, api_key=None))
+    async with httpx.AsyncClient(transport=transport, base_url="http://embedded-store") as c:
+        assert (await c.post("/threads")).status_code == 200
+        anything = {"Authorization": "Bearer whatever"}
+        assert (await c.post("/threads", headers=anything)).status_code == 200

@@ -15,7 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.store import Database
+from gateway.store import StoreBackend
+from tests.store.backends import snapshot, snapshot_at
 from tests.store.server import ServerProcess, raw_request
 from tests.store.spec import SpecChecker
 
@@ -575,17 +576,6 @@ class Fixture:
         )
 
 
-def counts_query(conn: Any) -> tuple[int, int, str]:
-    threads = conn.execute("SELECT count(*) FROM threads").fetchone()[0]
-    messages = conn.execute("SELECT count(*) FROM messages").fetchone()[0]
-    digest = conn.execute(
-        "SELECT group_concat(metadata || tool_resources, '|') FROM threads"
-    ).fetchone()[0] + str(
-        conn.execute("SELECT group_concat(metadata, '|') FROM messages").fetchone()[0]
-    )
-    return threads, messages, digest
-
-
 def assert_error(response: httpx.Response, case: Case) -> None:
     assert response.status_code == case.status, response.text
     assert response.headers["content-type"] == "application/json"
@@ -607,14 +597,15 @@ async def targets(client: httpx.AsyncClient) -> Fixture:
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 async def test_bad_request_in_process(
-    case: Case, client: httpx.AsyncClient, database: Database, targets: Fixture
+    case: Case, client: httpx.AsyncClient, store: StoreBackend, targets: Fixture
 ) -> None:
-    before = await database.read(counts_query)
+    before = await snapshot(store)
+    assert before[1], "the targets are stored"
     response = await client.request(
         case.method, targets.path(case.path), json=case.json_body, content=case.content
     )
     assert_error(response, case)
-    assert await database.read(counts_query) == before, "nothing may be stored"
+    assert await snapshot(store) == before, "nothing may be stored"
 
 
 SERVER_CASES = [
@@ -636,11 +627,7 @@ def server_targets(server: ServerProcess) -> Fixture:
 
 @pytest.fixture
 def server_counts(server: ServerProcess) -> Iterator[Any]:
-    import sqlite3
-
-    conn = sqlite3.connect(f"file:{server.store_path}?mode=ro", uri=True)
-    yield lambda: counts_query(conn)
-    conn.close()
+    yield lambda: snapshot_at(server.store_url)
 
 
 @pytest.mark.parametrize("case", SERVER_CASES, ids=[case.id for case in SERVER_CASES])
@@ -685,16 +672,16 @@ def test_dot_segments_sent_verbatim(
     assert message in body["error"]["message"]
 
 
-async def test_oversized_body_is_refused(database: Database, targets: Fixture) -> None:
+async def test_oversized_body_is_refused(store: StoreBackend, targets: Fixture) -> None:
     from gateway.store import create_store_app
 
-    app = create_store_app(database, api_key=None, max_body_bytes=2048)
+    app = create_store_app(store, api_key=None, max_body_bytes=2048)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://embedded-store") as small:
-        before = await database.read(counts_query)
+        before = await snapshot(store)
         response = await small.post(
             f"/threads/{targets.thread_id}/messages", json={"role": "user", "content": "x" * 4096}
         )
         assert response.status_code == 413
         assert response.json()["error"]["type"] == "invalid_request_error"
-        assert await database.read(counts_query) == before
+        assert await snapshot(store) == before

@@ -8,7 +8,8 @@ from typing import Any
 
 import httpx
 
-from gateway.store import Database
+from gateway.store import StoreBackend
+from tests.store.backends import query
 from tests.store.server import ServerProcess
 
 WRITERS = 200
@@ -52,7 +53,7 @@ async def test_concurrent_creates_on_one_thread(server: ServerProcess) -> None:
 
 
 async def test_creates_racing_a_thread_delete_leave_no_orphans(
-    client: httpx.AsyncClient, database: Database
+    client: httpx.AsyncClient, store: StoreBackend
 ) -> None:
     thread_id = (await client.post("/threads")).json()["id"]
     creates = [
@@ -70,18 +71,15 @@ async def test_creates_racing_a_thread_delete_leave_no_orphans(
         if response.status_code == 404:  # lost the race: the thread, not anything else
             assert response.json()["error"]["message"] == f"No thread found with id '{thread_id}'."
 
-    def orphans(conn: Any) -> int:
-        count: int = conn.execute(
-            "SELECT count(*) FROM messages WHERE thread_id NOT IN (SELECT id FROM threads)"
-        ).fetchone()[0]
-        return count
-
-    assert await database.read(orphans) == 0
+    orphans = await query(
+        store, "SELECT count(*) FROM messages WHERE thread_id NOT IN (SELECT id FROM threads)"
+    )
+    assert orphans == [(0,)]
     assert (await client.get(f"/threads/{thread_id}")).status_code == 404
 
 
 async def test_failures_in_a_group_commit_do_not_touch_neighbours(
-    client: httpx.AsyncClient, database: Database
+    client: httpx.AsyncClient, store: StoreBackend
 ) -> None:
     """Valid and invalid writes interleaved: the valid ones all land, the others none."""
     thread_id = (await client.post("/threads")).json()["id"]

@@ -86,16 +86,17 @@ def read_all(base_url: str, thread_id: str) -> list[dict[str, Any]]:
             params["after"] = page["last_id"]
 
 
-def test_acknowledged_writes_survive_kill_9(tmp_path: Path) -> None:
+def test_acknowledged_writes_survive_kill_9(tmp_path: Path, store_url: str) -> None:
+    """On each backend: the SQLite file, or a PostgreSQL database of the test's own."""
     store = tmp_path / "data" / "messages.sqlite3"
-    first = ServerProcess(store, tmp_path)
+    first = ServerProcess(store, tmp_path, store_url=store_url)
     try:
         acknowledged = asyncio.run(write_burst(f"{first.base_url}/v1"))
     finally:
         first.kill()
     assert first.process.returncode == -signal.SIGKILL
 
-    second = ServerProcess(store, tmp_path)
+    second = ServerProcess(store, tmp_path, store_url=store_url)
     try:
         base = f"{second.base_url}/v1"
         stored: dict[str, dict[str, Any]] = {}

@@ -15,20 +15,21 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway.store import Database, create_store_app
+from gateway.store import StoreBackend, create_store_app
+from tests.store.backends import query
 
 Page = dict[str, Any]
 
 
 @pytest.fixture
-async def unchecked_client(database: Database) -> Any:
+async def unchecked_client(store: StoreBackend) -> Any:
     """The store in-process without the spec-checking hook.
 
     The property test makes thousands of requests, and openapi-core takes
     about 10 ms per response; list responses are spec-checked by every other
     test here.
     """
-    transport = httpx.ASGITransport(app=create_store_app(database, api_key=None))
+    transport = httpx.ASGITransport(app=create_store_app(store, api_key=None))
     async with httpx.AsyncClient(transport=transport, base_url="http://embedded-store") as client:
         yield client
 
@@ -190,19 +191,17 @@ async def test_cursor_at_either_end(client: httpx.AsyncClient) -> None:
     assert desc_before_last["data"] == []
 
 
-async def test_run_id_filter(client: httpx.AsyncClient, database: Database) -> None:
+async def test_run_id_filter(client: httpx.AsyncClient, store: StoreBackend) -> None:
     thread_id, ascending = await make_thread(client, 6, initial=6)
     assert (await list_page(client, thread_id, run_id="run_abc"))["data"] == []
 
     # Runs are not part of this API, so messages with a run id can only come from
     # elsewhere (a future runs endpoint, an import): put two in directly.
-    def tag(conn: Any) -> None:
-        conn.executemany(
-            "UPDATE messages SET run_id = 'run_abc' WHERE id = ?",
-            [(ascending[1],), (ascending[4],)],
-        )
-
-    await database.write(tag)
+    await query(
+        store,
+        "UPDATE messages SET run_id = 'run_abc' WHERE id IN (?, ?)",
+        (ascending[1], ascending[4]),
+    )
     page = await list_page(client, thread_id, run_id="run_abc", order="asc")
     assert ids_of(page) == [ascending[1], ascending[4]]
     assert [m["run_id"] for m in page["data"]] == ["run_abc", "run_abc"]
@@ -288,19 +287,26 @@ async def test_a_window_keeps_checking_both_cursors(client: httpx.AsyncClient) -
 
 
 async def test_run_id_filter_applies_inside_a_window(
-    client: httpx.AsyncClient, database: Database
+    client: httpx.AsyncClient, store: StoreBackend
 ) -> None:
     thread_id, ascending = await make_thread(client, 6, initial=6)
-
-    def tag(conn: Any) -> None:
-        conn.executemany(
-            "UPDATE messages SET run_id = 'run_w' WHERE id = ?",
-            [(ascending[index],) for index in (0, 2, 3, 5)],
-        )
-
-    await database.write(tag)
+    await query(
+        store,
+        "UPDATE messages SET run_id = 'run_w' WHERE id IN (?, ?, ?, ?)",
+        tuple(ascending[index] for index in (0, 2, 3, 5)),
+    )
     page = await list_page(
         client, thread_id, order="asc", run_id="run_w", after=ascending[0], before=ascending[5]
     )
     assert ids_of(page) == [ascending[2], ascending[3]]
     assert page["has_more"] is False
+
+
+async def test_a_run_id_no_store_can_hold_is_an_empty_page(client: httpx.AsyncClient) -> None:
+    """A NUL in ``run_id`` (PostgreSQL text cannot hold one): an empty page on every
+    backend, never a 500; the thread is still checked."""
+    thread_id, _ = await make_thread(client, 3, initial=3)
+    page = await list_page(client, thread_id, run_id="run_\x00x")
+    assert page["data"] == [] and page["has_more"] is False
+    missing = await client.get("/threads/thread_000000000000000000000000/messages?run_id=%00")
+    assert missing.status_code == 404

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from openapi_core.validation.response.exceptions import InvalidData
 
-from gateway.store import Database, create_store_app
+from gateway.store import SQLiteStore, create_store_app
 from tests.store.spec import SpecChecker
 
 RICH_MESSAGE = {
@@ -116,8 +116,8 @@ async def test_create_thread_with_an_empty_body(client: httpx.AsyncClient) -> No
 async def test_every_error_status_uses_the_error_envelope(
     tmp_path: Path, spec_checker: SpecChecker, caplog: pytest.LogCaptureFixture
 ) -> None:
-    database = Database(tmp_path / "store.sqlite3")  # left closed: every operation fails
-    app = create_store_app(database, api_key="key", max_body_bytes=1024)
+    closed = SQLiteStore(tmp_path / "store.sqlite3")  # left closed: every operation fails
+    app = create_store_app(closed, api_key="key", max_body_bytes=1024)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(
         transport=transport,
