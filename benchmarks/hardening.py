@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -222,6 +223,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="write the figures as JSON here")
     parser.add_argument("--only", help="run only attacks whose name contains this")
     args = parser.parse_args()
+    # A SIGTERM unwinds like Ctrl-C, so the running server is stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     results: dict[str, Any] = {"source": str(args.source)}
     attacks: dict[str, tuple[Payload | None, int, int]] = {"(no attack)": (None, 0, 0)}
     attacks.update(_attacks())

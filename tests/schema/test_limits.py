@@ -270,3 +270,8 @@ def test_limit_settings_have_safe_defaults(make_settings: SettingsFactory) -> No
     assert not settings.allow_batching
     assert settings.max_cost == 5000
     assert (settings.max_depth, settings.max_aliases, settings.max_tokens) == (12, 100, 5000)
+    assert settings.max_selection_set_fields == 100
+    assert (settings.max_fragment_spreads, settings.max_selections) == (200, 1500)
+    assert settings.max_field_pairs == 2000
+    assert settings.max_aliased_results == 1000
+    assert settings.max_response_bytes == 16_000_000
