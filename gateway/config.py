@@ -151,6 +151,11 @@ class Settings(BaseSettings):
         ge=1,
         description="Most field selections per document, fragments counted where spread.",
     )
+    max_field_pairs: int = Field(
+        default=2000,
+        ge=1,
+        description="Most pairs of same-named fields merged in selection sets, per document.",
+    )
     max_aliased_results: int = Field(
         default=1000,
         ge=1,
@@ -162,11 +167,6 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest GraphQL response, bytes of leaf values; past it the "
         "operation stops with RESPONSE_TOO_LARGE.",
-    )
-    max_field_pairs: int = Field(
-        default=2000,
-        ge=1,
-        description="Most pairs of same-named fields merged in selection sets, per document.",
     )
     max_upstream_calls: int = Field(
         default=50, ge=1, description="Upstream calls one operation may make."
