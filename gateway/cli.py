@@ -7,6 +7,10 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 __all__ = ["main"]
 
@@ -20,6 +24,7 @@ def _serve(args: argparse.Namespace) -> int:
     from gateway.logs import configure_logging
     from gateway.store import StoreOpenError, check_store_path
     from gateway.upstream import normalize_base_url
+    from gateway.worker import WORKER_APP, hand_over
 
     try:
         overrides: dict[str, object] = {}
@@ -27,6 +32,8 @@ def _serve(args: argparse.Namespace) -> int:
             overrides["host"] = args.host
         if args.port is not None:
             overrides["port"] = args.port
+        if args.workers is not None:
+            overrides["workers"] = args.workers
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         # Field names and reasons only: the values may hold keys or URLs with secrets.
@@ -49,9 +56,18 @@ def _serve(args: argparse.Namespace) -> int:
         except StoreOpenError as exc:
             print(f"messages-gateway: {exc}", file=sys.stderr)
             return 2
-    app = create_app(settings)
+    app: FastAPI | str
+    if settings.workers == 1:
+        app = create_app(settings)
+    else:
+        # Each worker builds its own app (see gateway.worker); the store file's
+        # schema was created above, once, before any of them starts.
+        hand_over(overrides)
+        app = WORKER_APP
     uvicorn.run(
         app,
+        factory=settings.workers > 1,
+        workers=settings.workers,
         host=settings.host,
         port=settings.port,
         log_config=None,
@@ -83,6 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", default=None, help="overrides GATEWAY_HOST")
     serve.add_argument("--port", type=int, default=None, help="overrides GATEWAY_PORT")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="processes serving the port (overrides GATEWAY_WORKERS; default 1)",
+    )
     serve.set_defaults(handler=_serve)
     export = commands.add_parser("export-schema", help="write the GraphQL SDL")
     export.add_argument(
