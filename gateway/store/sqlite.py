@@ -13,6 +13,7 @@ instead of writing tables into it.
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 from gateway.store.errors import StoreOpenError
@@ -109,16 +110,18 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 def _initialise(conn: sqlite3.Connection, path: Path) -> None:
     """Create the schema in an empty file, or check that the file is this store's."""
-    application_id = conn.execute("PRAGMA application_id").fetchone()[0]
     mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
     if str(mode).lower() != "wal":
         raise _failure(path, f"cannot switch it to WAL mode (journal mode is {mode!r})")
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
     # An immediate transaction takes the write lock: it proves the file is
-    # writable and keeps two processes from initialising it at once.
+    # writable and keeps two processes from initialising it at once. What the
+    # file holds is read only under that lock: another process may have just
+    # initialised it.
     conn.execute("BEGIN IMMEDIATE")
     try:
+        application_id = conn.execute("PRAGMA application_id").fetchone()[0]
         tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_schema")]
         if application_id == 0 and not tables:
             for statement in _SCHEMA:
@@ -152,15 +155,25 @@ def connect_writer(path: Path) -> sqlite3.Connection:
         conn = _connect(path)
     except sqlite3.Error as exc:
         raise _sqlite_failure(path, exc) from None
-    try:
-        _initialise(conn, path)
-    except sqlite3.Error as exc:
-        conn.close()
-        raise _sqlite_failure(path, exc) from None
-    except BaseException:
-        conn.close()
-        raise
-    return conn
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    while True:
+        try:
+            _initialise(conn, path)
+        except sqlite3.OperationalError as exc:
+            # Two processes switching a new file to WAL at once: SQLite answers one
+            # of them "locked" at once, without waiting (it would deadlock). Retry.
+            if str(exc) != "database is locked" or time.monotonic() > deadline:
+                conn.close()
+                raise _sqlite_failure(path, exc) from None
+            time.sleep(0.02)
+        except sqlite3.Error as exc:
+            conn.close()
+            raise _sqlite_failure(path, exc) from None
+        except BaseException:
+            conn.close()
+            raise
+        else:
+            return conn
 
 
 def connect_reader(path: Path) -> sqlite3.Connection:
