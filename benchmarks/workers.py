@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -115,11 +116,13 @@ def wrk_chat(
         check=True,
     )
     cpu = tree_cpu_seconds(server.pid) - cpu_before
+    load = os.getloadavg()[0]
     line = next(x for x in result.stderr.splitlines() if x.startswith("WRK "))
     figures: dict[str, Any] = json.loads(line[4:])
     figures["rps"] = figures["requests"] / figures["seconds"]
     figures["cpu_ms_per_request"] = cpu / max(1, figures["requests"]) * 1000
     figures["cpu_cores"] = cpu / figures["seconds"]
+    figures["load_average"] = load  # the machine's 1-minute load: how much else ran
     return figures
 
 
@@ -172,15 +175,15 @@ def report(rounds: list[dict[int, dict[str, Any]]], args: argparse.Namespace) ->
     lines = [
         f"chat screen, wrk -t1 -c{args.connections} -d{args.seconds}s, {len(rounds)} rounds\n",
         "| round | workers | req/s | p50 (ms) | p99 (ms) | errors | CPU/req (ms) | cores used "
-        f"| ratio to {base} worker(s) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        f"| load avg | ratio to {base} worker(s) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for index, row in enumerate(rounds, 1):
         for workers, f in row.items():
             lines.append(
                 f"| {index} | {workers} | {f['rps']:.0f} | {f['p50']:.1f} | {f['p99']:.1f} | "
                 f"{f['errors']} | {f['cpu_ms_per_request']:.2f} | {f['cpu_cores']:.2f} | "
-                f"{f['rps'] / row[base]['rps']:.2f} |"
+                f"{f['load_average']:.1f} | {f['rps'] / row[base]['rps']:.2f} |"
             )
     for workers in args.workers[1:]:
         ratios = [row[workers]["rps"] / row[base]["rps"] for row in rounds]

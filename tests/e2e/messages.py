@@ -39,15 +39,27 @@ def open_client(server: ServerProcess) -> httpx.AsyncClient:
 
 
 class Tracer:
-    """Which worker answered each response, traced through ``/proc`` as it arrives."""
+    """Which worker answered each response, traced through ``/proc`` as it arrives.
+
+    A connection is served by one worker for its whole life, so each connection is
+    traced once, on its first response: reading ``/proc`` for every response would
+    block the client's event loop long enough for pooled connections to idle out.
+    """
 
     def __init__(self, server: ServerProcess) -> None:
         self.port = server.port
         self.workers = server.worker_pids()
         self.answered: Counter[int | None] = Counter()
+        # id(stream) -> (stream, pid); holding the stream keeps its id from being reused.
+        self._connections: dict[int, tuple[object, int | None]] = {}
 
     def trace(self, response: httpx.Response) -> httpx.Response:
-        self.answered[serving_pid(self.port, response, self.workers)] += 1
+        stream = response.extensions["network_stream"]
+        known = self._connections.get(id(stream))
+        if known is None:
+            known = (stream, serving_pid(self.port, response, self.workers))
+            self._connections[id(stream)] = known
+        self.answered[known[1]] += 1
         return response
 
 

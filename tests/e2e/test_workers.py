@@ -98,6 +98,7 @@ async def test_kill_9_of_a_worker_during_a_burst_loses_no_acknowledged_write(
     two_workers: ServerProcess, tmp_path: Path
 ) -> None:
     victim, survivor = two_workers.worker_pids()
+    before_kill = Tracer(two_workers)
     acknowledged: dict[str, str] = {}  # text -> id
     failed: list[str] = []
     acknowledged_after_kill = 0
@@ -112,7 +113,9 @@ async def test_kill_9_of_a_worker_during_a_burst_loses_no_acknowledged_write(
             async with in_flight:
                 try:
                     response = await create_rest(http, thread_id, text)
-                except httpx.TransportError:  # the connection died with the worker
+                    if not killed.is_set():
+                        before_kill.trace(response)
+                except httpx.TransportError:  # in flight on the worker when it died
                     failed.append(text)
                     return
             acknowledged[text] = created_id(response)  # anything but a 200 is a defect
@@ -123,6 +126,7 @@ async def test_kill_9_of_a_worker_during_a_burst_loses_no_acknowledged_write(
 
         await asyncio.gather(*(write(f"burst {i}") for i in range(WRITES * 2)))
     assert killed.is_set()
+    assert before_kill.answered[victim] > 0, "the victim was taking writes"
     assert acknowledged_after_kill > 0, "the burst went on after the kill"
     assert len(acknowledged) + len(failed) == WRITES * 2
 
