@@ -39,16 +39,16 @@ from benchmarks.run import (
 )
 
 
-def tree_cpu_seconds(pid: int) -> float:
-    """CPU time of ``pid`` and its live children (the workers), so far."""
-    total = 0.0
+def cpu_seconds_by_process(pid: int) -> dict[int, float]:
+    """CPU time so far of ``pid`` and of each of its live children (the workers)."""
+    found: dict[int, float] = {}
     for candidate in [pid, *children(pid)]:
         try:
             fields = Path(f"/proc/{candidate}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-    return total
+        found[candidate] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return found
 
 
 def children(pid: int) -> list[int]:
@@ -97,7 +97,7 @@ def wrk_chat(
     script.write_text(WRK_SCRIPT.format(method="POST", body=json.dumps(json.dumps(chat.graphql))))
     wrk = shutil.which("wrk")
     assert wrk is not None, "wrk is needed: apt-get install -y wrk"
-    cpu_before = tree_cpu_seconds(server.pid)
+    cpu_before = cpu_seconds_by_process(server.pid)
     result = subprocess.run(
         [
             wrk,
@@ -115,13 +115,17 @@ def wrk_chat(
         timeout=seconds + 30,
         check=True,
     )
-    cpu = tree_cpu_seconds(server.pid) - cpu_before
+    cpu_after = cpu_seconds_by_process(server.pid)
+    spent = {p: cpu_after[p] - cpu_before.get(p, 0.0) for p in cpu_after if p != server.pid}
+    cpu = sum(cpu_after.values()) - sum(cpu_before.values())
     load = os.getloadavg()[0]
     line = next(x for x in result.stderr.splitlines() if x.startswith("WRK "))
     figures: dict[str, Any] = json.loads(line[4:])
     figures["rps"] = figures["requests"] / figures["seconds"]
     figures["cpu_ms_per_request"] = cpu / max(1, figures["requests"]) * 1000
     figures["cpu_cores"] = cpu / figures["seconds"]
+    # CPU seconds of each busy child: how evenly the workers shared the connections.
+    figures["worker_cpu_seconds"] = sorted((v for v in spent.values() if v > 0.05), reverse=True)
     figures["load_average"] = load  # the machine's 1-minute load: how much else ran
     return figures
 
@@ -175,15 +179,17 @@ def report(rounds: list[dict[int, dict[str, Any]]], args: argparse.Namespace) ->
     lines = [
         f"chat screen, wrk -t1 -c{args.connections} -d{args.seconds}s, {len(rounds)} rounds\n",
         "| round | workers | req/s | p50 (ms) | p99 (ms) | errors | CPU/req (ms) | cores used "
-        f"| load avg | ratio to {base} worker(s) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        f"| load avg | worker CPU (s) | ratio to {base} worker(s) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for index, row in enumerate(rounds, 1):
         for workers, f in row.items():
+            split = ", ".join(f"{c:.1f}" for c in f["worker_cpu_seconds"]) or "-"
             lines.append(
                 f"| {index} | {workers} | {f['rps']:.0f} | {f['p50']:.1f} | {f['p99']:.1f} | "
                 f"{f['errors']} | {f['cpu_ms_per_request']:.2f} | {f['cpu_cores']:.2f} | "
-                f"{f['load_average']:.1f} | {f['rps'] / row[base]['rps']:.2f} |"
+                f"{f['load_average']:.1f} | "
+                f"{split} | {f['rps'] / row[base]['rps']:.2f} |"
             )
     for workers in args.workers[1:]:
         ratios = [row[workers]["rps"] / row[base]["rps"] for row in rounds]
