@@ -6,10 +6,13 @@ import sqlite3
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
+
 from gateway.store.sqlite import APPLICATION_ID, SCHEMA_VERSION
-from tests.store.server import REPO_ROOT
+from tests.store.server import REPO_ROOT, ServerProcess
 
 ROUNDS = 10
 PROCESSES = 4
@@ -57,3 +60,31 @@ def test_processes_creating_one_new_file_at_once_all_succeed(tmp_path: Path) -> 
             tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_schema")}
             assert {"threads", "messages", "messages_by_thread"} <= tables
     assert failures == [""] * PROCESSES
+
+
+def test_a_write_waits_for_another_process_holding_the_write_lock(tmp_path: Path) -> None:
+    """Writers in different processes take turns on the file: a server's write
+    waits while another process holds the lock (within the busy timeout), then
+    commits, instead of failing."""
+    server = ServerProcess(tmp_path / "data" / "messages.sqlite3", tmp_path)
+    try:
+        with httpx.Client(base_url=f"{server.base_url}/v1", timeout=30) as http:
+            thread_id = http.post("/threads").json()["id"]
+            other = sqlite3.connect(server.store_path, isolation_level=None)
+            other.execute("BEGIN IMMEDIATE")  # this process now holds the write lock
+            with ThreadPoolExecutor(1) as pool:
+                writing = pool.submit(
+                    http.post,
+                    f"/threads/{thread_id}/messages",
+                    json={"role": "user", "content": "x"},
+                )
+                time.sleep(1.0)
+                assert not writing.done(), "the write waits for the lock"
+                other.execute("ROLLBACK")
+                other.close()
+                response = writing.result(timeout=30)
+            assert response.status_code == 200, response.text
+            listed = http.get(f"/threads/{thread_id}/messages").json()["data"]
+            assert [message["id"] for message in listed] == [response.json()["id"]]
+    finally:
+        server.stop()
