@@ -127,6 +127,13 @@ class Settings(BaseSettings):
     # --- server -------------------------------------------------------------------
     host: str = Field(default="127.0.0.1", description="Interface to listen on.")
     port: int = Field(default=8000, ge=0, le=65535, description="Port to listen on.")
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Processes serving the port (serve --workers N); each has its own "
+        "upstream pool, the store's database is the only thing they share.",
+    )
     log_level: str = Field(default="info", description="Python log level name.")
     debug: bool = Field(
         default=False, description="Adds upstream-call accounting to response extensions."
