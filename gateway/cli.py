@@ -28,7 +28,7 @@ def _serve(args: argparse.Namespace) -> int:
     from gateway.logs import configure_logging
     from gateway.store import StoreOpenError, migrate
     from gateway.upstream import normalize_base_url
-    from gateway.worker import WORKER_APP, hand_over
+    from gateway.worker import WORKER_APP, WORKER_HTTP_PROTOCOL, hand_over
 
     try:
         overrides: dict[str, object] = {}
@@ -60,6 +60,7 @@ def _serve(args: argparse.Namespace) -> int:
         except StoreOpenError as exc:
             print(f"messages-gateway: {exc}", file=sys.stderr)
             return 2
+    options = server_options(settings)  # timeouts and the connection cap
     app: FastAPI | str
     if settings.workers == 1:
         app = create_app(settings)
@@ -69,6 +70,7 @@ def _serve(args: argparse.Namespace) -> int:
         # was migrated above, once, before any of them starts.
         hand_over(overrides)
         app = WORKER_APP
+        options["http"] = WORKER_HTTP_PROTOCOL  # a class made at run time cannot be pickled
     uvicorn.run(
         app,
         factory=settings.workers > 1,
@@ -78,7 +80,7 @@ def _serve(args: argparse.Namespace) -> int:
         log_config=None,
         access_log=False,
         lifespan="on",
-        **server_options(settings),  # timeouts and the connection cap
+        **options,
     )
     return 0
 

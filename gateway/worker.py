@@ -33,12 +33,23 @@ from fastapi import FastAPI
 from gateway.app import create_app
 from gateway.config import Settings
 from gateway.gc_tuning import tune_for_serving
+from gateway.http_edge import server_options
 from gateway.logs import configure_logging
 
-__all__ = ["WORKER_APP", "hand_over", "stop_with_supervisor", "worker_app"]
+__all__ = ["WORKER_APP", "WORKER_HTTP_PROTOCOL", "hand_over", "stop_with_supervisor", "worker_app"]
 
 WORKER_APP = "gateway.worker:worker_app"
 """The import string of the app factory uvicorn calls in every worker process."""
+
+WORKER_HTTP_PROTOCOL = "gateway.worker:http_protocol"
+"""The import string of the HTTP protocol class every worker builds for itself.
+
+The bounded protocol (``gateway.http_edge.server_options``) is a class made at run
+time from the settings, with its own connection registry; uvicorn hands its
+configuration to spawned workers by pickling, which a class made at run time does
+not survive. Each worker resolves this string instead: the module attribute
+``http_protocol`` (see ``__getattr__``) is built there from the worker's settings,
+so every worker caps its own connections (``MAX_CONNECTIONS`` is per process)."""
 
 _ENV_PREFIX = "GATEWAY_"
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
@@ -67,6 +78,13 @@ def stop_with_supervisor() -> None:
         return  # not fatal: the worker merely outlives a killed supervisor
     if os.getppid() != supervisor.pid:  # it died before the request was in place
         os.kill(os.getpid(), signal.SIGTERM)
+
+
+def __getattr__(name: str) -> object:
+    """``http_protocol``: this worker's bounded HTTP protocol (``WORKER_HTTP_PROTOCOL``)."""
+    if name == "http_protocol":
+        return server_options(Settings())["http"]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def worker_app() -> FastAPI:

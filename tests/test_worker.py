@@ -47,3 +47,19 @@ def test_a_bad_worker_count_is_refused(monkeypatch: pytest.MonkeyPatch, workers:
     monkeypatch.setenv("GATEWAY_WORKERS", workers)
     with pytest.raises(ValueError, match="workers"):
         Settings()
+
+
+def test_each_worker_builds_its_bounded_http_protocol_from_its_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from uvicorn.importer import import_from_string
+
+    from gateway.worker import WORKER_HTTP_PROTOCOL
+
+    monkeypatch.setenv("GATEWAY_HTTP_HEADER_TIMEOUT", "7.5")
+    monkeypatch.setenv("GATEWAY_MAX_CONNECTIONS", "321")
+    first = import_from_string(WORKER_HTTP_PROTOCOL)  # as uvicorn resolves it in a worker
+    second = import_from_string(WORKER_HTTP_PROTOCOL)
+    assert first.header_timeout == 7.5
+    assert first.max_connections <= 321
+    assert first.registry is not second.registry  # a worker's connections are its own
