@@ -110,11 +110,16 @@ def test_a_deleted_file_refuses_writes_and_readiness(server: ServerProcess) -> N
     assert_write_refused(server)
     assert "deleted or replaced" in wait_unready(server)["reason"]
     assert "deleted or replaced" in server.log
-    # SQLite fails reads of an unlinked file ("disk I/O error"): the same 503, not a 500.
+    # A read of the unlinked file either still finds the old inode's pages (SQLite
+    # reads through its open descriptor) or fails with "disk I/O error", depending on
+    # what SQLite has cached: never a 500, and a failure is the same typed 503.
     thread_id = ready_thread_id(server)
     read = httpx.get(f"{server.base_url}/v1/threads/{thread_id}", timeout=30.0)
-    assert read.status_code == 503, read.text
-    assert read.json()["error"]["code"] == "store_file_changed"
+    assert read.status_code in (200, 503), read.text
+    if read.status_code == 503:
+        assert read.json()["error"]["code"] == "store_file_changed"
+    else:
+        assert read.json()["id"] == thread_id
 
 
 def test_a_replaced_file_refuses_writes_and_readiness(
