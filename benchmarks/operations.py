@@ -130,3 +130,34 @@ def screens(data: Fixture) -> list[Screen]:
             ],
         ),
     ]
+
+
+CHAT_LIKE_MESH = """query ThreadWithLast20Messages($threadId: ID!) {
+  thread(id: $threadId) {
+    __typename id createdAt metadata
+    toolResources { codeInterpreter { fileIds } fileSearch { vectorStoreIds } }
+    messages(first: 20, order: DESC) {
+      pageInfo { hasNextPage startCursor endCursor }
+      nodes {
+        id threadId createdAt completedAt incompleteAt incompleteDetails { reason }
+        role status assistantId runId metadata attachments { fileId }
+        content {
+          __typename
+          ... on TextContent { value annotations { __typename
+              ... on FileCitationAnnotation { text startIndex endIndex fileId }
+              ... on FilePathAnnotation { text startIndex endIndex fileId } } }
+          ... on ImageFileContent { fileId detail }
+          ... on ImageUrlContent { url detail }
+          ... on RefusalContent { refusal }
+        }
+      }
+    }
+  }
+}"""
+"""The chat screen as the side-by-side with GraphQL Mesh asks for it (``benchmarks.side_by_side``).
+
+The same information as the peer's ``queries/thread-with-last-20-messages.graphql``
+in this gateway's names: the thread with every field, and its newest 20 messages
+with every field and every content and annotation shape. Two upstream GETs, in
+parallel, like Mesh's two root fields (``getThread``, ``listMessages``).
+"""

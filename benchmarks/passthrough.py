@@ -31,7 +31,7 @@ CONCURRENCY = 10  # the gateway's default upstream_concurrency
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    limits = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=30)
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=100, keepalive_expiry=30)
     async with httpx.AsyncClient(
         base_url=os.environ["PASSTHROUGH_UPSTREAM_URL"], headers=HEADERS, limits=limits
     ) as http:
@@ -158,6 +158,113 @@ async def page(
                 "pageInfo": {
                     "hasNextPage": body["has_more"],
                     "endCursor": edges[-1]["cursor"] if edges else None,
+                },
+            }
+        }
+    )
+
+
+def _upper(value: str | None) -> str | None:
+    return value.upper() if isinstance(value, str) else None
+
+
+def _annotation_like_mesh(raw: dict[str, Any]) -> dict[str, Any] | None:
+    kind = raw.get("type")
+    if kind not in ("file_citation", "file_path"):
+        return None
+    return {
+        "__typename": "FileCitationAnnotation" if kind == "file_citation" else "FilePathAnnotation",
+        "text": raw.get("text", ""),
+        "startIndex": raw.get("start_index", 0),
+        "endIndex": raw.get("end_index", 0),
+        "fileId": (raw.get(kind) or {}).get("file_id", ""),
+    }
+
+
+def _part_like_mesh(raw: dict[str, Any]) -> dict[str, Any]:
+    kind = raw["type"]
+    if kind == "text":
+        found = map(_annotation_like_mesh, raw["text"].get("annotations") or ())
+        return {
+            "__typename": "TextContent",
+            "value": raw["text"]["value"],
+            "annotations": [a for a in found if a],
+        }
+    if kind == "image_file":
+        image = raw["image_file"]
+        return {
+            "__typename": "ImageFileContent",
+            "fileId": image["file_id"],
+            "detail": _upper(image.get("detail")),
+        }
+    if kind == "image_url":
+        image = raw["image_url"]
+        return {
+            "__typename": "ImageUrlContent",
+            "url": image["url"],
+            "detail": _upper(image.get("detail")),
+        }
+    if kind == "refusal":
+        return {"__typename": "RefusalContent", "refusal": raw["refusal"]}
+    return {"__typename": "UnknownContent"}
+
+
+def _message_like_mesh(raw: dict[str, Any]) -> dict[str, Any]:
+    details = raw.get("incomplete_details")
+    return {
+        "id": raw["id"],
+        "threadId": raw["thread_id"],
+        "createdAt": _time(raw["created_at"]),
+        "completedAt": _time(raw.get("completed_at")),
+        "incompleteAt": _time(raw.get("incomplete_at")),
+        "incompleteDetails": {"reason": details["reason"].upper()} if details else None,
+        "role": raw["role"].upper(),
+        "status": raw["status"].upper(),
+        "assistantId": raw.get("assistant_id"),
+        "runId": raw.get("run_id"),
+        "metadata": raw.get("metadata") or {},
+        "attachments": [{"fileId": a.get("file_id")} for a in raw.get("attachments") or ()],
+        "content": [_part_like_mesh(p) for p in raw["content"]],
+    }
+
+
+def _tool_resources(raw: Any) -> dict[str, Any] | None:
+    if not isinstance(raw, dict):
+        return None
+    code, search = raw.get("code_interpreter"), raw.get("file_search")
+    return {
+        "codeInterpreter": {"fileIds": list(code.get("file_ids") or [])}
+        if isinstance(code, dict)
+        else None,
+        "fileSearch": {"vectorStoreIds": list(search.get("vector_store_ids") or [])}
+        if isinstance(search, dict)
+        else None,
+    }
+
+
+@app.get("/chat-like-mesh/{thread_id}")
+async def chat_like_mesh(request: Request, thread_id: str) -> JSONResponse:
+    """The side-by-side chat screen (``operations.CHAT_LIKE_MESH``): every field, newest 20."""
+    http = request.app.state.http
+    thread, page = await asyncio.gather(
+        _get(http, f"/threads/{thread_id}"),
+        _get(http, f"/threads/{thread_id}/messages", limit=20, order="desc"),
+    )
+    return JSONResponse(
+        {
+            "thread": {
+                "__typename": "Thread",
+                "id": thread["id"],
+                "createdAt": _time(thread["created_at"]),
+                "metadata": thread.get("metadata") or {},
+                "toolResources": _tool_resources(thread.get("tool_resources")),
+                "messages": {
+                    "pageInfo": {
+                        "hasNextPage": page["has_more"],
+                        "startCursor": page["first_id"],
+                        "endCursor": page["last_id"],
+                    },
+                    "nodes": [_message_like_mesh(m) for m in page["data"]],
                 },
             }
         }

@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from benchmarks.operations import CHAT, PAGE, SIDEBAR, aliases_query
+from benchmarks.operations import CHAT, CHAT_LIKE_MESH, PAGE, SIDEBAR, aliases_query
 from gateway.app import create_app
 from gateway.config import Settings
 from gateway.upstream import CircuitBreaker, UpstreamClient
@@ -90,6 +90,7 @@ def _requests() -> dict[str, dict[str, Any]]:
     ids = [f"thread_{n:024d}" for n in range(10)]
     return {
         "chat": {"query": CHAT, "variables": {"t": THREAD}},
+        "chat-like-mesh": {"query": CHAT_LIKE_MESH, "variables": {"threadId": THREAD}},
         "sidebar": {"query": SIDEBAR, "variables": {"ids": ids}},
         "aliases": {
             "query": aliases_query(30),
@@ -169,6 +170,7 @@ def _passthrough_targets() -> dict[str, str]:
     messages = ",".join(f"msg_{n:024d}" for n in range(30))
     return {
         "chat": f"/chat/{THREAD}",
+        "chat-like-mesh": f"/chat-like-mesh/{THREAD}",
         "sidebar": f"/sidebar?ids={ids}",
         "aliases": f"/messages/{THREAD}?ids={messages}",
         "pagination": f"/page/{THREAD}?limit=50",
@@ -243,15 +245,106 @@ async def profile_gateway(screen: str, ops: int) -> None:
         profiler.print(unicode=True, color=False, show_all=False)
 
 
+async def gc_share(screen: str, ops: int, concurrency: int, tuned: bool) -> None:
+    """CPU per operation and the collector's share of it, ``concurrency`` operations at a time.
+
+    ``tuned``: after ``gateway.gc_tuning.tune_for_serving()``, as ``serve`` does.
+    """
+    import gc
+
+    from gateway.gc_tuning import tune_for_serving
+
+    async with gateway_app() as app:
+        driver = Driver(app, "POST", "/graphql", _requests()[screen])
+        await _cpu_per_op(driver, 50)
+        if tuned:
+            tune_for_serving()
+        in_gc = 0.0
+        started_gc = 0.0
+
+        def clock(phase: str, info: dict[str, Any]) -> None:
+            nonlocal in_gc, started_gc
+            if phase == "start":
+                started_gc = time.process_time()
+            else:
+                in_gc += time.process_time() - started_gc
+
+        collections = [g["collections"] for g in gc.get_stats()]
+        gc.callbacks.append(clock)
+        started = time.process_time()
+        batches = max(1, ops // concurrency)
+        for _ in range(batches):
+            await asyncio.gather(*(driver.once() for _ in range(concurrency)))
+        cpu = time.process_time() - started
+        gc.callbacks.remove(clock)
+        after = gc.get_stats()
+        collections = [g["collections"] - c for g, c in zip(after, collections, strict=True)]
+    print(
+        f"{screen}, {concurrency} at a time, GC {'tuned' if tuned else 'default'} "
+        f"{gc.get_threshold()}: {cpu / (batches * concurrency) * 1e6:.0f} µs CPU per operation, "
+        f"GC {in_gc / cpu:.1%} of it, collections per generation {collections}"
+    )
+
+
+def _package_of(filename: str) -> str:
+    """``graphql``, ``strawberry``, ``gateway``, ... for a code object's file; stdlib, builtins."""
+    if filename.startswith("~") or filename.startswith("<"):
+        return "builtins (C functions)"
+    path = filename.replace("\\", "/")
+    if "/site-packages/" in path:
+        return path.split("/site-packages/", 1)[1].split("/", 1)[0].removesuffix(".py")
+    for package in ("gateway", "benchmarks"):
+        if f"/{package}/" in path:
+            return package
+    return "stdlib"
+
+
+async def profile_by_package(screen: str, ops: int) -> None:
+    """cProfile self time of the gateway loop, summed by package (C functions apart)."""
+    import cProfile
+    import pstats
+
+    async with gateway_app() as app:
+        driver = Driver(app, "POST", "/graphql", _requests()[screen])
+        await _cpu_per_op(driver, 50)
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(ops):
+            await driver.once()
+        profiler.disable()
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    totals: dict[str, float] = {}
+    for (filename, _, _), (_, _, self_time, _, _) in stats.items():
+        package = _package_of(filename)
+        totals[package] = totals.get(package, 0.0) + self_time
+    everything = sum(totals.values())
+    print(f"\ncProfile self time by package, {screen}, {ops} operations:")
+    for package, seconds in sorted(totals.items(), key=lambda item: -item[1]):
+        print(f"  {package:28s} {seconds / everything:6.1%}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--screen", default="chat", choices=sorted(_requests()))
     parser.add_argument("--ops", type=int, default=1000)
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument(
+        "--gc",
+        action="store_true",
+        help="the GC's share of the CPU, default vs gateway.gc_tuning, at --concurrency",
+    )
+    parser.add_argument("--concurrency", type=int, default=16, help="with --gc")
+    parser.add_argument(
+        "--by-package", action="store_true", help="cProfile self time by package, not pyinstrument"
+    )
+    parser.add_argument(
         "--compare", action="store_true", help="also run the passthrough in-process, same upstream"
     )
     args = parser.parse_args()
+    if args.gc:
+        asyncio.run(gc_share(args.screen, args.ops, args.concurrency, tuned=False))
+        asyncio.run(gc_share(args.screen, args.ops, args.concurrency, tuned=True))
+        return
     gateway = asyncio.run(gateway_cpu(args.screen, args.ops))
     print(
         f"{args.screen}: gateway {gateway * 1e6:.0f} µs CPU per operation ({args.ops} operations)"
@@ -262,7 +355,9 @@ def main() -> None:
             f"{args.screen}: passthrough {passthrough * 1e6:.0f} µs CPU per operation; "
             f"gateway / passthrough = {gateway / passthrough:.2f}"
         )
-    if not args.no_profile:
+    if args.by_package:
+        asyncio.run(profile_by_package(args.screen, args.ops))
+    elif not args.no_profile:
         asyncio.run(profile_gateway(args.screen, args.ops))
 
 

@@ -6,8 +6,14 @@ every request (an ``asyncio.sleep``: it costs no CPU and overlaps across request
 like a network round trip) and counts the requests it served. Two control routes,
 never delayed or counted:
 
-- ``GET /_bench/stats``: ``{"calls": n, "latency_ms": x}``;
-- ``POST /_bench/latency?ms=x``: change the latency (seeding runs at 0).
+- ``GET /_bench/stats``: ``{"calls": n, "connections": c, "latency_ms": x}``, where
+  ``connections`` counts the distinct client (address, port) pairs seen: the TCP
+  connections opened to it by the servers under test;
+- ``POST /_bench/latency?ms=x``: change the latency (seeding runs at 0);
+- ``POST /_bench/cache?on=1``: answer each ``GET`` from a copy of its first answer
+  (by path and query), so that under load the store costs almost nothing and the
+  machine's two cores go to the servers being compared; ``on=0`` drops the copies.
+  Every request is still delayed and counted.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.store import SQLiteStore, create_store_app
 
@@ -36,6 +42,8 @@ class LatencyUpstream:
         self.database = database
         self.latency = latency
         self.calls = 0
+        self.clients: set[tuple[str, int]] = set()
+        self.cache: dict[tuple[str, bytes], list[Message]] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -49,16 +57,40 @@ class LatencyUpstream:
             await _json(send, 404, {"error": "not found"})
             return
         self.calls += 1
+        client = scope.get("client")
+        if client is not None:
+            self.clients.add((client[0], client[1]))
         if self.latency > 0:
             await asyncio.sleep(self.latency)
         scope = {**scope, "root_path": scope.get("root_path", "") + "/v1"}  # as a Mount does
-        await self.store(scope, receive, send)
+        if self.cache is None or scope["method"] != "GET":
+            await self.store(scope, receive, send)
+            return
+        key = (path, scope.get("query_string", b""))
+        cached = self.cache.get(key)
+        if cached is None:
+            cached = []
+
+            async def keep(message: Message) -> None:
+                cached.append(message)
+                await send(message)
+
+            await self.store(scope, receive, keep)
+            if cached and cached[0].get("status") == 200:
+                self.cache[key] = cached
+            return
+        for message in cached:
+            await send(message)
 
     async def _control(self, scope: Scope, send: Send) -> None:
         if scope["path"] == "/_bench/latency" and scope["method"] == "POST":
             query = parse_qs(scope.get("query_string", b"").decode())
             self.latency = float(query["ms"][0]) / 1000
-        await _json(send, 200, {"calls": self.calls, "latency_ms": self.latency * 1000})
+        if scope["path"] == "/_bench/cache" and scope["method"] == "POST":
+            query = parse_qs(scope.get("query_string", b"").decode())
+            self.cache = {} if query["on"][0] == "1" else None
+        stats = {"calls": self.calls, "connections": len(self.clients)}
+        await _json(send, 200, stats | {"latency_ms": self.latency * 1000})
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         async with self._database():

@@ -21,6 +21,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from gateway.app import create_app
     from gateway.config import Settings
+    from gateway.gc_tuning import tune_for_serving
     from gateway.http_edge import server_options
     from gateway.logs import configure_logging
     from gateway.store import StoreOpenError, migrate
@@ -55,6 +56,7 @@ def _serve(args: argparse.Namespace) -> int:
             print(f"messages-gateway: {exc}", file=sys.stderr)
             return 2
     app = create_app(settings)
+    tune_for_serving()  # after the app is built: its heap is frozen, collections skip it
     uvicorn.run(
         app,
         host=settings.host,

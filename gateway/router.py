@@ -20,6 +20,7 @@ from strawberry.types import ExecutionResult
 
 from gateway.errors import ErrorCode, code_of_uncoded, is_request_error
 from gateway.graphql_over_http import response_media_type
+from gateway.response_json import encode_response
 from gateway.schema import Context
 
 __all__ = ["GatewayGraphQLRouter", "remember_sub_response"]
@@ -52,6 +53,10 @@ class GatewayGraphQLRouter(GraphQLRouter[Context, None]):
         response: Response = request.state.sub_response
         response.media_type = response_media_type(request.headers.get("accept"))
         return response
+
+    def encode_json(self, data: object) -> bytes:
+        """Responses are encoded by orjson (``gateway.response_json``)."""
+        return encode_response(data)
 
     async def process_result(
         self, request: Request, result: ExecutionResult

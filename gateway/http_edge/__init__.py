@@ -24,6 +24,8 @@ the OpenAI envelope on ``/v1`` (``_answers``).
 
 from __future__ import annotations
 
+import logging
+import resource
 from typing import TYPE_CHECKING, Any
 
 from starlette.middleware.cors import CORSMiddleware
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
     from gateway.config import Settings
 
 __all__ = [
+    "FD_HEADROOM",
     "AllowedHosts",
     "AuthenticateFirst",
     "BodyBudget",
@@ -56,6 +59,8 @@ __all__ = [
 ]
 
 GRAPHQL_PATH = "/graphql"
+
+logger = logging.getLogger("gateway.http_edge")
 
 
 def install_http_edge(app: FastAPI, settings: Settings, authenticator: Authenticator) -> None:
@@ -86,12 +91,30 @@ def install_http_edge(app: FastAPI, settings: Settings, authenticator: Authentic
         app.add_middleware(AllowedHosts, patterns=patterns)
 
 
+FD_HEADROOM = 64  # descriptors kept for the database, the upstream pool, logs
+
+
+def _connection_cap(wanted: int) -> int:
+    """``MAX_CONNECTIONS``, lowered (with a warning) to fit the process's descriptor limit."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or wanted <= soft - FD_HEADROOM:
+        return wanted
+    fitted = max(1, soft - FD_HEADROOM)
+    logger.warning(
+        "GATEWAY_MAX_CONNECTIONS=%d does not fit the open-file limit (ulimit -n %d): using %d",
+        wanted,
+        soft,
+        fitted,
+    )
+    return fitted
+
+
 def server_options(settings: Settings) -> dict[str, Any]:
     """uvicorn's settings for the edge: its keep-alive timeout, our protocol for the rest."""
     return {
         "http": bounded_http_protocol(
             header_timeout=settings.http_header_timeout,
-            max_connections=settings.max_connections,
+            max_connections=_connection_cap(settings.max_connections),
         ),
         "timeout_keep_alive": settings.keepalive_timeout,
     }

@@ -30,8 +30,8 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from gateway.errors import ErrorCode
 from gateway.http_edge._answers import EdgeRefusalError, refuse
-from gateway.schema.errors import ErrorCode
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send

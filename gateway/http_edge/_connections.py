@@ -28,17 +28,21 @@ JSON without a route (``errors[0].extensions.code``).
 from __future__ import annotations
 
 import json
-import time
 from typing import TYPE_CHECKING, Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from gateway.schema.errors import ErrorCode
+from gateway.errors import ErrorCode
 
 if TYPE_CHECKING:
     import asyncio
 
-__all__ = ["MAX_HEADER_BYTES", "BoundedHttpProtocol", "bounded_http_protocol"]
+__all__ = [
+    "MAX_HEADER_BYTES",
+    "BoundedHttpProtocol",
+    "ConnectionRegistry",
+    "bounded_http_protocol",
+]
 
 MAX_HEADER_BYTES = 32 * 1024
 
@@ -55,28 +59,37 @@ def _raw_response(status: str, message: str, code: str, *extra: bytes) -> bytes:
     return b"\r\n".join(head) + b"\r\n\r\n" + body
 
 
+class ConnectionRegistry:
+    """One server's bounded connections: how many are open, which wait for headers.
+
+    ``waiting`` is insertion-ordered, oldest first, so finding the connection to
+    evict is O(1) however many are open (an accept storm must stay cheap).
+    """
+
+    def __init__(self) -> None:
+        self.open = 0
+        self.waiting: dict[BoundedHttpProtocol, None] = {}
+
+
 class BoundedHttpProtocol(HttpToolsProtocol):
-    """Use ``bounded_http_protocol(...)``: it fills in the two class settings."""
+    """Use ``bounded_http_protocol(...)``: it fills in the class settings and registry."""
 
     header_timeout: float = 10.0
     max_connections: int = 1000
+    registry: ConnectionRegistry = ConnectionRegistry()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._header_timer: asyncio.TimerHandle | None = None
-        self._waiting_since: float | None = None  # waiting for a request's headers since
         self._header_bytes = 0
-        self._evicted = False
+        self._counted = False
 
     # --- connection cap ---------------------------------------------------------------
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._waiting_since = time.monotonic()
-        if (
-            len(self.connections) > self.max_connections
-            and self._open_connections() > self.max_connections
-            and not self._evict_one()
-        ):
+        self.registry.open += 1
+        self._counted = True
+        if self.registry.open > self.max_connections and not self._evict_one():
             self._answer_and_close(
                 _raw_response(
                     "503 Service Unavailable",
@@ -87,27 +100,32 @@ class BoundedHttpProtocol(HttpToolsProtocol):
                 )
             )
             return
+        self._start_waiting()
         self._arm_header_timer()
-
-    def _open_connections(self) -> int:
-        return sum(1 for c in self.connections if not getattr(c, "_evicted", False))
 
     def _evict_one(self) -> bool:
         """Close the connection waiting longest for headers; False when there is none."""
-        waiting = [
-            c
-            for c in self.connections
-            if isinstance(c, BoundedHttpProtocol)
-            and c is not self
-            and not c._evicted
-            and c._waiting_since is not None
-        ]
-        if not waiting:
+        victim = next(iter(self.registry.waiting), None)
+        if victim is None:
             return False
-        victim = min(waiting, key=lambda c: c._waiting_since or 0.0)
-        victim._evicted = True
+        victim._forget()
         victim.transport.close()
         return True
+
+    def _start_waiting(self) -> None:
+        self.registry.waiting.pop(self, None)
+        self.registry.waiting[self] = None  # the newest waiter
+
+    @property
+    def _awaiting_headers(self) -> bool:
+        return self in self.registry.waiting
+
+    def _forget(self) -> None:
+        """Leave the registry (closing, closed or handed over): no longer counted."""
+        self.registry.waiting.pop(self, None)
+        if self._counted:
+            self._counted = False
+            self.registry.open -= 1
 
     # --- header deadline and size -----------------------------------------------------
     def _arm_header_timer(self) -> None:
@@ -121,7 +139,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
 
     def _headers_late(self) -> None:
         self._header_timer = None
-        if self._waiting_since is not None:
+        if self._awaiting_headers:
             self._answer_and_close(
                 _raw_response(
                     "408 Request Timeout",
@@ -131,19 +149,19 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             )
 
     def _answer_and_close(self, response: bytes) -> None:
-        self._evicted = True
+        self._forget()
         if not self.transport.is_closing():
             self.transport.write(response)
             self.transport.close()
 
     def data_received(self, data: bytes) -> None:
-        if self._waiting_since is None:
+        if not self._awaiting_headers:
             super().data_received(data)
             return
         self._arm_header_timer()  # the first byte of a request after a keep-alive pause
         self._header_bytes += len(data)
         super().data_received(data)
-        if self._waiting_since is not None and self._header_bytes > MAX_HEADER_BYTES:
+        if self._awaiting_headers and self._header_bytes > MAX_HEADER_BYTES:
             self._answer_and_close(
                 _raw_response(
                     "431 Request Header Fields Too Large",
@@ -154,7 +172,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._cancel_header_timer()
-        self._waiting_since = None
+        self.registry.waiting.pop(self, None)
         self._header_bytes = 0
         super().on_headers_complete()
 
@@ -162,12 +180,17 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         pipelined = bool(self.pipeline)
         super().on_response_complete()
         if not pipelined and not self.transport.is_closing() and self.cycle.response_complete:
-            self._waiting_since = time.monotonic()  # idle: uvicorn's keep-alive timer runs
+            self._start_waiting()  # idle: uvicorn's keep-alive timer runs
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_header_timer()
-        self._evicted = True
+        self._forget()
         super().connection_lost(exc)
+
+    def handle_websocket_upgrade(self) -> None:
+        self._cancel_header_timer()
+        self._forget()  # the WebSocket protocol owns the connection from here
+        super().handle_websocket_upgrade()
 
 
 def bounded_http_protocol(
@@ -177,5 +200,9 @@ def bounded_http_protocol(
     return type(
         "BoundedHttpProtocol",
         (BoundedHttpProtocol,),
-        {"header_timeout": header_timeout, "max_connections": max_connections},
+        {
+            "header_timeout": header_timeout,
+            "max_connections": max_connections,
+            "registry": ConnectionRegistry(),
+        },
     )

@@ -17,8 +17,8 @@ from __future__ import annotations
 import ipaddress
 from typing import TYPE_CHECKING
 
+from gateway.errors import ErrorCode
 from gateway.http_edge._answers import EdgeRefusalError, refuse
-from gateway.schema.errors import ErrorCode
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

@@ -25,37 +25,20 @@ import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
+from gateway.errors import ErrorCode
 from gateway.http_edge._answers import EdgeRefusalError, refuse
-from gateway.schema.errors import ErrorCode
+from gateway.wire_contract import MAX_JSON_DEPTH, json_deeper_than
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["MAX_JSON_DEPTH", "WellFormedOperations", "check_body", "check_query_string"]
+__all__ = ["WellFormedOperations", "check_body", "check_query_string"]
 
-MAX_JSON_DEPTH = 64
 _WHITESPACE = b" \t\r\n"
 
 
 def _bad(message: str) -> EdgeRefusalError:
     return EdgeRefusalError(400, message, ErrorCode.BAD_USER_INPUT)
-
-
-def _depth_exceeds(value: object, limit: int) -> bool:
-    """True when ``value`` nests containers more than ``limit`` deep (iterative walk)."""
-    stack: list[tuple[object, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict):
-            children: list[object] = list(node.values())
-        elif isinstance(node, list):
-            children = node
-        else:
-            continue
-        if depth > limit:
-            return True
-        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
-    return False
 
 
 def _parse_json(text: str, what: str) -> Any:
@@ -67,7 +50,7 @@ def _parse_json(text: str, what: str) -> Any:
         raise _bad(f"{what} is not valid JSON: {exc.msg} at position {exc.pos}.") from None
     except ValueError:  # int() past sys.get_int_max_str_digits()
         raise _bad(f"{what} holds a number with too many digits.") from None
-    if _depth_exceeds(value, MAX_JSON_DEPTH):
+    if json_deeper_than(value):
         raise _bad(f"{what} is nested too deeply (at most {MAX_JSON_DEPTH} levels).")
     return value
 

@@ -38,18 +38,16 @@ _BATCH_SIZES = (1, 2, 3, 5, 10, 20, 50, 100)
 
 
 class _BreakerCollector(Collector):
-    """Reads the circuit breaker's state at scrape time (open turns half-open by the clock)."""
+    """Reads a circuit breaker's state at scrape time (open turns half-open by the clock)."""
 
-    def __init__(self, state: Callable[[], BreakerState | None]) -> None:
+    def __init__(self, state: Callable[[], BreakerState | None], name: str, help_text: str) -> None:
         self._state = state
+        self._name = name
+        self._help = help_text
 
     def collect(self) -> Iterable[Metric]:
         current = self._state()
-        family = GaugeMetricFamily(
-            "gateway_upstream_circuit_state",
-            "1 for the upstream circuit breaker's current state, 0 for the others.",
-            labels=["state"],
-        )
+        family = GaugeMetricFamily(self._name, self._help, labels=["state"])
         if current is not None:
             for state in _BREAKER_STATES:
                 family.add_metric([state], 1.0 if state == current else 0.0)
@@ -111,8 +109,24 @@ class GatewayMetrics:
         )
 
     def track_breaker(self, state: Callable[[], BreakerState | None]) -> None:
-        """Expose the circuit breaker's state, read from ``state()`` at each scrape."""
-        self.registry.register(_BreakerCollector(state))
+        """Expose the read circuit breaker's state, read from ``state()`` at each scrape."""
+        self.registry.register(
+            _BreakerCollector(
+                state,
+                "gateway_upstream_circuit_state",
+                "1 for the upstream read circuit breaker's current state, 0 for the others.",
+            )
+        )
+
+    def track_write_breaker(self, state: Callable[[], BreakerState | None]) -> None:
+        """The same for the write circuit (POST, DELETE), a family of its own."""
+        self.registry.register(
+            _BreakerCollector(
+                state,
+                "gateway_upstream_write_circuit_state",
+                "1 for the upstream write circuit breaker's current state, 0 for the others.",
+            )
+        )
 
     def operation_label(self, name: object) -> str:
         if name is None:

@@ -36,9 +36,13 @@ class Observability:
         self._upstream: UpstreamClient | None = None
         self._store: StoreHealth | None = None
         self.metrics.track_breaker(self._breaker_state)
+        self.metrics.track_write_breaker(self._write_breaker_state)
 
     def _breaker_state(self) -> BreakerState | None:
         return self._upstream.breaker.state if self._upstream is not None else None
+
+    def _write_breaker_state(self) -> BreakerState | None:
+        return self._upstream.write_breaker.state if self._upstream is not None else None
 
     # --- hooks ------------------------------------------------------------------------
 

@@ -1,9 +1,11 @@
 """``UpstreamSession``: the upstream as one GraphQL operation sees it.
 
 A session binds the app-wide client to one operation's credentials, request id,
-call budget, concurrency cap and deadline, and counts what the operation did. It
-owns the request loop — budget, deadline, circuit breaker, concurrency, retries,
-status mapping, response checks — which is why this is the largest module here.
+call budget, concurrency cap and deadline, and counts what the operation did.
+Each of its nine methods builds a URL and hands a row of the operation table
+(``_operations``) to the request loop: ``_call`` (budget, deadline, circuit,
+retries) around ``_attempt`` (one request under the deadline and the concurrency
+cap, returning the ``Answer`` or a ``Failure``, see ``_answers``).
 
 Per-call work is kept small: headers are built once per session, a request is
 built once per logical call and re-sent as is on retry (its body is bytes), and
@@ -13,37 +15,32 @@ responses are parsed once with ``json.loads`` and checked by hand.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, cast
+from typing import TypeVar
 
 import httpx
 
+from gateway.upstream import _answers as answers
 from gateway.upstream import _body as body_reader
-from gateway.upstream import _validate as validate
+from gateway.upstream import _operations as ops
 from gateway.upstream._body import ACCEPT_ENCODING, ERROR_BODY_LIMIT, Answer
 from gateway.upstream._breaker import CircuitBreaker
 from gateway.upstream._exceptions import (
     CircuitOpenError,
     MissingCredentialsError,
     UpstreamCallLimitError,
-    UpstreamConnectionError,
     UpstreamError,
-    UpstreamResponseError,
-    UpstreamStatusError,
     UpstreamTimeoutError,
-    status_error_class,
 )
-from gateway.upstream._ids import check_id, path_segment
+from gateway.upstream._ids import path_segment
 from gateway.upstream._retry import (
     IDEMPOTENT_METHODS,
     RETRY_STATUSES,
     RetryPolicy,
     never_sent,
-    parse_retry_after,
     transient,
 )
 from gateway.upstream._scrub import Scrubber
@@ -64,7 +61,6 @@ T = TypeVar("T")
 
 # Visible ASCII only: anything else cannot go into an HTTP header (or would split it).
 _HEADER_TOKEN = re.compile(r"[\x21-\x7e]{1,4096}")
-_LIST_PARAMS = ("limit", "order", "after", "before", "run_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +81,14 @@ class CallRecord:
 
 
 Observer = Callable[[CallRecord], None]
+
+
+@dataclass(slots=True)
+class _Progress:
+    """What one logical call has done so far: attempts sent, the last status received."""
+
+    attempts: int = 0
+    status: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,57 +224,49 @@ class UpstreamSession:
         """Seconds left before the operation's upstream deadline (negative once past)."""
         return self._deadline_at - self._upstream.clock()
 
-    # --- threads --------------------------------------------------------------------
+    # --- threads (the table of operations: _operations) -----------------------------
 
     async def create_thread(self, body: JSONObject) -> ThreadObject:
-        operation = "createThread"
-        self._check_credentials(operation)
+        self._check_credentials(ops.CREATE_THREAD.name)
         url = self._upstream.base_url + "/threads"
-        return await self._call(operation, "POST", url, _encode(body), validate.thread)
+        return await self._call(ops.CREATE_THREAD, url, ops.encode_body(body))
 
     async def get_thread(self, thread_id: str) -> ThreadObject:
-        operation = "getThread"
-        url = self._thread_url(operation, thread_id)
-        return await self._call(operation, "GET", url, None, validate.thread)
+        url = self._thread_url(ops.GET_THREAD.name, thread_id)
+        return await self._call(ops.GET_THREAD, url)
 
     async def modify_thread(self, thread_id: str, body: JSONObject) -> ThreadObject:
-        operation = "modifyThread"
-        url = self._thread_url(operation, thread_id)
-        return await self._call(operation, "POST", url, _encode(body), validate.thread)
+        url = self._thread_url(ops.MODIFY_THREAD.name, thread_id)
+        return await self._call(ops.MODIFY_THREAD, url, ops.encode_body(body))
 
     async def delete_thread(self, thread_id: str) -> DeletedObject:
-        operation = "deleteThread"
-        url = self._thread_url(operation, thread_id)
-        return await self._call(operation, "DELETE", url, None, validate.deleted_thread)
+        url = self._thread_url(ops.DELETE_THREAD.name, thread_id)
+        return await self._call(ops.DELETE_THREAD, url)
 
     # --- messages -------------------------------------------------------------------
 
     async def create_message(self, thread_id: str, body: JSONObject) -> MessageObject:
-        operation = "createMessage"
-        url = self._thread_url(operation, thread_id) + "/messages"
-        return await self._call(operation, "POST", url, _encode(body), validate.message)
+        url = self._thread_url(ops.CREATE_MESSAGE.name, thread_id) + "/messages"
+        return await self._call(ops.CREATE_MESSAGE, url, ops.encode_body(body))
 
     async def list_messages(self, thread_id: str, params: ListMessagesParams) -> MessageList:
-        operation = "listMessages"
-        url = self._thread_url(operation, thread_id) + "/messages" + _query(operation, params)
-        return await self._call(operation, "GET", url, None, validate.message_list)
+        name = ops.LIST_MESSAGES.name
+        url = self._thread_url(name, thread_id) + "/messages" + ops.list_query(name, params)
+        return await self._call(ops.LIST_MESSAGES, url)
 
     async def get_message(self, thread_id: str, message_id: str) -> MessageObject:
-        operation = "getMessage"
-        url = self._message_url(operation, thread_id, message_id)
-        return await self._call(operation, "GET", url, None, validate.message)
+        url = self._message_url(ops.GET_MESSAGE.name, thread_id, message_id)
+        return await self._call(ops.GET_MESSAGE, url)
 
     async def modify_message(
         self, thread_id: str, message_id: str, body: JSONObject
     ) -> MessageObject:
-        operation = "modifyMessage"
-        url = self._message_url(operation, thread_id, message_id)
-        return await self._call(operation, "POST", url, _encode(body), validate.message)
+        url = self._message_url(ops.MODIFY_MESSAGE.name, thread_id, message_id)
+        return await self._call(ops.MODIFY_MESSAGE, url, ops.encode_body(body))
 
     async def delete_message(self, thread_id: str, message_id: str) -> DeletedObject:
-        operation = "deleteMessage"
-        url = self._message_url(operation, thread_id, message_id)
-        return await self._call(operation, "DELETE", url, None, validate.deleted_message)
+        url = self._message_url(ops.DELETE_MESSAGE.name, thread_id, message_id)
+        return await self._call(ops.DELETE_MESSAGE, url)
 
     # --- the request loop -----------------------------------------------------------
 
@@ -289,135 +285,161 @@ class UpstreamSession:
         url = self._thread_url(operation, thread_id)
         return url + "/messages/" + path_segment("message_id", message_id, operation=operation)
 
-    async def _call(
-        self,
-        operation: str,
-        method: str,
-        url: str,
-        content: bytes | None,
-        decode: Callable[[Any], T],
-    ) -> T:
+    async def _call(self, op: ops.Operation[T], url: str, content: bytes | None = None) -> T:
         """One logical call: budget, then attempts until success, a final error or the deadline."""
         if self._calls >= self._max_calls:
             raise UpstreamCallLimitError(
-                f"upstream call limit of {self._max_calls} reached before {operation}",
-                operation=operation,
+                f"upstream call limit of {self._max_calls} reached before {op.name}",
+                operation=op.name,
                 request_id=self._request_id,
             )
         self._calls += 1
         upstream = self._upstream
         started = upstream.clock()
-        attempts = 0
-        status: int | None = None
+        progress = _Progress()
         try:
             request = upstream.http.build_request(
-                method,
+                op.method,
                 url,
                 headers=self._body_headers if content is not None else self._headers,
                 content=content,
             )
-            idempotent = method in IDEMPOTENT_METHODS
-            breaker = upstream.breaker if method == "GET" else upstream.write_breaker
-            loop = asyncio.get_running_loop()
+            breaker = upstream.breaker if op.reads else upstream.write_breaker
             error: UpstreamError | None = None
             retry = 0
             while True:
-                remaining = self._deadline_at - upstream.clock()
-                if remaining <= 0:
-                    raise error or UpstreamTimeoutError(
-                        f"upstream deadline passed before {operation}",
-                        operation=operation,
-                        request_id=self._request_id,
+                self._admit(op.name, breaker, error)
+                outcome = await self._attempt(op, request, breaker, progress)
+                if isinstance(outcome, Answer):
+                    result = answers.decoded(
+                        op.name, outcome, op.decode, self._scrub, self._request_id
                     )
-                if not breaker.allow():
-                    raise error or CircuitOpenError(
-                        f"upstream circuit is open; {operation} was not sent",
-                        operation=operation,
-                        request_id=self._request_id,
-                    )
-                cut_by_deadline = True
-                try:
-                    async with asyncio.timeout(remaining) as guard:
-                        async with self._semaphore:
-                            attempts += 1
-                            self._attempts += 1
-                            self._in_flight += 1
-                            if self._in_flight > self._max_in_flight:
-                                self._max_in_flight = self._in_flight
-                            try:
-                                budget = self._deadline_at - upstream.clock()
-                                cut_by_deadline = budget <= upstream.read_timeout
-                                guard.reschedule(loop.time() + min(budget, upstream.read_timeout))
-                                answer = await self._receive(request)
-                            finally:
-                                self._in_flight -= 1
-                except httpx.TransportError as exc:
-                    status = None
-                    is_transient = transient(exc)
-                    if is_transient:
-                        breaker.record_failure()
-                    else:
-                        breaker.release()
-                    error = self._transport_error(operation, exc)
-                    retryable = never_sent(exc) or (idempotent and is_transient)
-                    wait = None
-                    reason = type(exc).__name__
-                except TimeoutError:
-                    status = None
-                    if cut_by_deadline:
-                        breaker.release()
-                        raise UpstreamTimeoutError(
-                            f"upstream deadline passed during {operation}",
-                            operation=operation,
-                            request_id=self._request_id,
-                        ) from None
-                    breaker.record_failure()
-                    error = UpstreamTimeoutError(
-                        f"upstream timed out for {operation}",
-                        operation=operation,
-                        request_id=self._request_id,
-                    )
-                    retryable = idempotent
-                    wait = None
-                    reason = "timeout"
-                except BaseException:
-                    breaker.release()
-                    raise
-                else:
-                    status = answer.status
-                    if 200 <= status < 300:
-                        breaker.record_success()
-                        result = self._decode(operation, answer, decode)
-                        self._observe(operation, status, started, attempts, None)
-                        return result
-                    if status >= 500:
-                        breaker.record_failure()
-                    else:
-                        breaker.record_success()
-                    error = self._status_error(operation, answer)
-                    retryable = idempotent and status in RETRY_STATUSES
-                    wait = error.retry_after
-                    reason = str(status)
-
-                if not retryable or retry >= upstream.retry.max_retries:
-                    raise error
+                    self._observe(op.name, progress.status, started, progress.attempts, None)
+                    return result
+                error = outcome.error
+                wait = None if outcome.final else self._retry_wait(outcome, retry)
                 if wait is None:
-                    wait = upstream.retry.delay(retry)
-                if upstream.clock() + wait >= self._deadline_at:
                     raise error
                 retry += 1
                 logger.warning(
                     "upstream %s failed (%s); retry %d of %d in %.2fs",
-                    operation,
-                    reason,
+                    op.name,
+                    outcome.reason,
                     retry,
                     upstream.retry.max_retries,
                     wait,
                 )
                 await upstream.sleep(wait)
         except BaseException as exc:  # an UpstreamError, or a cancellation: still observed
-            self._observe(operation, status, started, attempts, type(exc).__name__)
+            self._observe(op.name, progress.status, started, progress.attempts, type(exc).__name__)
             raise
+
+    def _admit(self, operation: str, breaker: CircuitBreaker, error: UpstreamError | None) -> None:
+        """Raise instead of attempting once the deadline passed or the circuit is open.
+
+        ``error`` is the previous attempt's failure, which says more than either.
+        """
+        if self._deadline_at - self._upstream.clock() <= 0:
+            raise error or UpstreamTimeoutError(
+                f"upstream deadline passed before {operation}",
+                operation=operation,
+                request_id=self._request_id,
+            )
+        if not breaker.allow():
+            raise error or CircuitOpenError(
+                f"upstream circuit is open; {operation} was not sent",
+                operation=operation,
+                request_id=self._request_id,
+            )
+
+    def _retry_wait(self, failure: answers.Failure, retry: int) -> float | None:
+        """Seconds to wait before retry number ``retry``, or ``None``: do not retry."""
+        upstream = self._upstream
+        if not failure.retryable or retry >= upstream.retry.max_retries:
+            return None
+        wait = failure.wait if failure.wait is not None else upstream.retry.delay(retry)
+        if upstream.clock() + wait >= self._deadline_at:
+            return None
+        return wait
+
+    async def _attempt(
+        self,
+        op: ops.Operation[T],
+        request: httpx.Request,
+        breaker: CircuitBreaker,
+        progress: _Progress,
+    ) -> Answer | answers.Failure:
+        """Send ``request`` once, under the deadline, the concurrency cap and ``breaker``.
+
+        The breaker hears exactly one verdict (success, failure or release). A 2xx is
+        the ``Answer``; anything else a ``Failure``. Only a cancellation propagates.
+        """
+        upstream = self._upstream
+        idempotent = op.method in IDEMPOTENT_METHODS
+        cut_by_deadline = True
+        try:
+            async with asyncio.timeout(self._deadline_at - upstream.clock()) as guard:
+                async with self._semaphore:
+                    progress.attempts += 1
+                    self._attempts += 1
+                    self._in_flight += 1
+                    if self._in_flight > self._max_in_flight:
+                        self._max_in_flight = self._in_flight
+                    try:
+                        budget = self._deadline_at - upstream.clock()
+                        cut_by_deadline = budget <= upstream.read_timeout
+                        loop_time = asyncio.get_running_loop().time()
+                        guard.reschedule(loop_time + min(budget, upstream.read_timeout))
+                        answer = await self._receive(request)
+                    finally:
+                        self._in_flight -= 1
+        except httpx.TransportError as exc:
+            progress.status = None
+            is_transient = transient(exc)
+            if is_transient:
+                breaker.record_failure()
+            else:
+                breaker.release()
+            return answers.Failure(
+                answers.transport_error(op.name, exc, self._request_id),
+                reason=type(exc).__name__,
+                retryable=never_sent(exc) or (idempotent and is_transient),
+            )
+        except TimeoutError:
+            progress.status = None
+            if cut_by_deadline:
+                breaker.release()
+                error = UpstreamTimeoutError(
+                    f"upstream deadline passed during {op.name}",
+                    operation=op.name,
+                    request_id=self._request_id,
+                )
+                return answers.Failure(error, reason="deadline", final=True)
+            breaker.record_failure()
+            error = UpstreamTimeoutError(
+                f"upstream timed out for {op.name}",
+                operation=op.name,
+                request_id=self._request_id,
+            )
+            return answers.Failure(error, reason="timeout", retryable=idempotent)
+        except BaseException:
+            breaker.release()
+            raise
+        status = progress.status = answer.status
+        if 200 <= status < 300:
+            breaker.record_success()
+            return answer
+        if status >= 500:
+            breaker.record_failure()
+        else:
+            breaker.record_success()
+        failure = answers.status_error(op.name, answer, self._scrub, self._request_id)
+        return answers.Failure(
+            failure,
+            reason=str(status),
+            retryable=idempotent and status in RETRY_STATUSES,
+            wait=failure.retry_after,
+        )
 
     def _observe(
         self, operation: str, status: int | None, started: float, attempts: int, error: str | None
@@ -448,90 +470,3 @@ class UpstreamSession:
             return await body_reader.read(response, min(limit, upstream.max_response_bytes))
         finally:
             await response.aclose()
-
-    def _request_id_of(self, answer: Answer) -> str:
-        return self._scrub.request_id(answer.headers.get("x-request-id")) or self._request_id
-
-    def _decode(self, operation: str, answer: Answer, decode: Callable[[Any], T]) -> T:
-        media_type = answer.headers.get("content-type", "").partition(";")[0].strip().lower()
-        json_type = media_type == "application/json" or media_type.endswith("+json")
-        problem = answer.problem
-        if problem is None and not json_type:
-            problem = "a non-JSON content type"
-        if problem is None:
-            try:
-                data = json.loads(answer.content)
-            except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
-                problem = "invalid JSON"
-            else:
-                try:
-                    return decode(data)
-                except validate.ShapeError as exc:
-                    problem = f"an unexpected body ({exc})"
-        raise UpstreamResponseError(
-            f"upstream answered {operation} with {problem}",
-            operation=operation,
-            status=answer.status,
-            request_id=self._request_id_of(answer),
-        )
-
-    def _status_error(self, operation: str, answer: Answer) -> UpstreamStatusError:
-        status = answer.status
-        body = None
-        content = answer.content
-        if answer.problem is None and (content[:1] == b"{" or content.lstrip()[:1] == b"{"):
-            try:
-                body = self._scrub.error_body(validate.error_body(json.loads(content)))
-            except (ValueError, RecursionError):
-                body = None
-        return status_error_class(status)(
-            f"upstream returned {status} for {operation}",
-            status=status,
-            operation=operation,
-            body=body,
-            request_id=self._request_id_of(answer),
-            retry_after=parse_retry_after(answer.headers),
-        )
-
-    def _transport_error(self, operation: str, exc: httpx.TransportError) -> UpstreamError:
-        # The httpx exception is not chained: its request (and so the URL) stays out of
-        # tracebacks; its class name says enough.
-        kind = type(exc).__name__
-        if isinstance(exc, httpx.TimeoutException):
-            return UpstreamTimeoutError(
-                f"upstream timed out for {operation} ({kind})",
-                operation=operation,
-                request_id=self._request_id,
-            )
-        return UpstreamConnectionError(
-            f"could not reach the upstream for {operation} ({kind})",
-            operation=operation,
-            request_id=self._request_id,
-        )
-
-
-def _encode(body: JSONObject) -> bytes:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
-
-
-def _query(operation: str, params: ListMessagesParams) -> str:
-    """The listMessages query string, with only the parameters given, in a fixed order."""
-    if not params:
-        return ""
-    given = cast("dict[str, object]", params)
-    parts: list[str] = []
-    for name in _LIST_PARAMS:
-        value = given.get(name)
-        if value is None:
-            continue
-        if name == "limit":
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise TypeError("limit must be an int")
-            parts.append(f"limit={value}")
-        elif name == "order":
-            if value not in ("asc", "desc"):
-                raise ValueError("order must be 'asc' or 'desc'")
-            parts.append(f"order={value}")
-        else:
-            parts.append(f"{name}={check_id(name, value, operation=operation)}")
-    return "?" + "&".join(parts) if parts else ""

@@ -71,15 +71,26 @@ async def _typename_latencies(base_url: str, count: int, **headers: str) -> list
 )
 async def test_stalled_bodies_are_bounded_in_memory_and_time(edge: EdgeServer) -> None:
     before = edge.rss_bytes()
+    peak = before
+    attacking = True
+
+    async def sample_rss() -> None:
+        nonlocal peak
+        while attacking:
+            peak = max(peak, edge.rss_bytes())
+            await asyncio.sleep(0.1)
+
+    sampler = asyncio.create_task(sample_rss())
     attackers = [await _stall_a_body(edge.port, 900_000, 800_000) for _ in range(250)]
     answering = [asyncio.create_task(read_answer(reader, 30)) for reader, _ in attackers]
-    await asyncio.sleep(1.0)
-    peak = edge.rss_bytes()
     latencies = await _typename_latencies(edge.base_url, 5)  # a normal client, meanwhile
-    answers = await asyncio.gather(*answering)
+    await asyncio.sleep(2.0)  # every body sent, within the 3 s deadline
     # 250 x 800 KB = 200 MB were sent; the process holds at most the 16 MB budget
     # plus 64 KiB per connection (0.1: every byte, about 200 MB more).
     assert peak - before < 100_000_000, (before, peak)
+    answers = await asyncio.gather(*answering)
+    attacking = False
+    await sampler
     # Every connection ended (gather returned): a 408 at the body deadline, a 503 when
     # the budget was spent, or a reset (the server closed with body bytes unread).
     statuses = [status_of(answer) for answer in answers]
@@ -204,3 +215,41 @@ def test_redirect_location_never_names_the_callers_host(edge: EdgeServer) -> Non
     )
     assert response.json() == {"data": {"__typename": "Query"}}
     assert edge.upstream_calls() == 0
+
+
+@pytest.mark.parametrize("edge", [{"HTTP_BODY_TIMEOUT": "2"}], indirect=True)
+async def test_store_bodies_have_the_same_deadline(edge: EdgeServer) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", edge.port)
+    writer.write(
+        head(
+            edge.port, "POST", "/v1/threads", Content_Type="application/json", Content_Length="100"
+        )
+        + b'{"metadata": '
+    )
+    await writer.drain()
+    started = time.monotonic()
+    answer = await read_answer(reader, 20)
+    assert status_of(answer) == 408, answer
+    assert time.monotonic() - started < 15
+    error = json.loads(json_body_of(answer))["error"]  # the OpenAI envelope on /v1
+    assert "did not arrive within 2 seconds" in error["message"]
+    writer.close()
+    # A whole body is served as before.
+    created = httpx.post(f"{edge.base_url}/v1/threads", json={}, timeout=10)
+    assert created.status_code == 200, created.text
+    assert created.json()["object"] == "thread"
+
+
+async def test_oversized_headers_are_431(gateway_server: ServerProcess) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", gateway_server.port)
+    answering = asyncio.create_task(read_answer(reader, 20))
+    writer.write(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    try:
+        for _ in range(20):  # 40 KB of one header, never ended
+            writer.write(b"X-Padding: " + b"x" * 2000 + b"\r\n")
+            await writer.drain()
+    except ConnectionError:
+        pass
+    answer = await answering
+    assert status_of(answer) == 431, answer[:200]
+    writer.close()

@@ -169,3 +169,26 @@ def test_upstream_statuses_without_a_response() -> None:
     assert metrics.upstream_calls.labels("getThread", "timeout")._value.get() == 1.0
     assert metrics.upstream_calls.labels("getThread", "circuit_open")._value.get() == 1.0
     assert metrics.upstream_attempts.labels("getThread")._value.get() == 3.0
+
+
+async def test_the_write_circuit_has_its_own_state(make_settings: SettingsFactory) -> None:
+    """Failing writes open the write circuit only; the read circuit stays closed."""
+    settings = make_settings(
+        upstream_url="http://127.0.0.1:9/v1",  # discard port: nothing listens
+        upstream_api_key="sk-test",
+        auth_required=False,
+        max_retries=0,
+        breaker_failure_threshold=1,
+        breaker_reset_seconds=60,
+    )
+    async for gateway in start_gateway(settings):
+        failed = await gateway.graphql.execute(CREATE, {"text": "hi"})
+        assert failed.codes == ["UPSTREAM_UNAVAILABLE"]
+        samples = await scrape(gateway.http)
+    assert value(samples, "gateway_upstream_write_circuit_state", state="open") == 1.0
+    assert value(samples, "gateway_upstream_write_circuit_state", state="closed") == 0.0
+    assert value(samples, "gateway_upstream_circuit_state", state="closed") == 1.0
+    assert value(samples, "gateway_upstream_circuit_state", state="open") == 0.0
+    assert family(samples, "gateway_upstream_calls_total") == {
+        frozenset({("operation", "createThread"), ("status", "connection_error")}): 1.0,
+    }

@@ -7,10 +7,13 @@ must not get any of it relayed; well-formed values pass untouched.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 import respx
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway.upstream import (
     BadRequestError,
@@ -245,3 +248,38 @@ def test_scrubber_unit_rules() -> None:
         == "ok: see [redacted] and [redacted]"
     )
     assert redact_text("at 12:30 the limit was 100") == "at 12:30 the limit was 100"
+
+
+SECRET = "s3cr3t-Key-Material-0123456789"
+
+
+@given(
+    message=st.text(max_size=3000),
+    kind=st.text(max_size=100),
+    param=st.text(max_size=100),
+    code=st.one_of(st.none(), st.text(max_size=100)),
+    request_id=st.text(max_size=200),
+    splice=st.integers(min_value=0, max_value=len(SECRET) - 12),
+)
+@settings(max_examples=300, deadline=None)
+def test_whatever_the_upstream_says_the_scrubbed_fields_obey_their_rules(
+    message: str, kind: str, param: str, code: str | None, request_id: str, splice: int
+) -> None:
+    scrub = Scrubber([SECRET])
+    piece = SECRET[splice : splice + 12]  # any 12 characters of the secret
+    for text in (message, message + piece, piece + message):
+        cleaned = scrub.message(text)
+        assert len(cleaned) <= MAX_MESSAGE_CHARS
+        assert piece not in cleaned
+        assert not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in cleaned)
+    body = scrub.error_body(
+        {"message": message, "type": kind + piece, "param": param, "code": code}
+    )
+    assert body is not None
+    assert body["type"] == ""  # it held a piece of the secret
+    if body["param"] is not None:
+        assert re.fullmatch(r"[A-Za-z0-9_.\[\]]{1,600}", body["param"])
+    if body["code"] is not None:
+        assert re.fullmatch(r"[A-Za-z0-9_-]{1,64}", body["code"])
+    kept = scrub.request_id(request_id)
+    assert kept is None or re.fullmatch(r"[A-Za-z0-9_-]{1,128}", kept)
