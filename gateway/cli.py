@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from gateway.config import Settings
 
 __all__ = ["main"]
@@ -26,6 +28,7 @@ def _serve(args: argparse.Namespace) -> int:
     from gateway.logs import configure_logging
     from gateway.store import StoreOpenError, migrate
     from gateway.upstream import normalize_base_url
+    from gateway.worker import WORKER_APP, WORKER_HTTP_PROTOCOL, hand_over
 
     try:
         overrides: dict[str, object] = {}
@@ -33,6 +36,8 @@ def _serve(args: argparse.Namespace) -> int:
             overrides["host"] = args.host
         if args.port is not None:
             overrides["port"] = args.port
+        if args.workers is not None:
+            overrides["workers"] = args.workers
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         # Field names and reasons only: the values may hold keys or URLs with secrets.
@@ -55,16 +60,27 @@ def _serve(args: argparse.Namespace) -> int:
         except StoreOpenError as exc:
             print(f"messages-gateway: {exc}", file=sys.stderr)
             return 2
-    app = create_app(settings)
-    tune_for_serving()  # after the app is built: its heap is frozen, collections skip it
+    options = server_options(settings)  # timeouts and the connection cap
+    app: FastAPI | str
+    if settings.workers == 1:
+        app = create_app(settings)
+        tune_for_serving()  # after the app is built: its heap is frozen, collections skip it
+    else:
+        # Each worker builds its own app (see gateway.worker); the store's schema
+        # was migrated above, once, before any of them starts.
+        hand_over(overrides)
+        app = WORKER_APP
+        options["http"] = WORKER_HTTP_PROTOCOL  # a class made at run time cannot be pickled
     uvicorn.run(
         app,
+        factory=settings.workers > 1,
+        workers=settings.workers,
         host=settings.host,
         port=settings.port,
         log_config=None,
         access_log=False,
         lifespan="on",
-        **server_options(settings),  # timeouts and the connection cap
+        **options,
     )
     return 0
 
@@ -189,6 +205,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", default=None, help="overrides GATEWAY_HOST")
     serve.add_argument("--port", type=int, default=None, help="overrides GATEWAY_PORT")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="processes serving the port (overrides GATEWAY_WORKERS; default 1)",
+    )
     serve.set_defaults(handler=_serve)
     export = commands.add_parser("export-schema", help="write the GraphQL SDL")
     export.add_argument(

@@ -127,6 +127,13 @@ class Settings(BaseSettings):
     # --- server -------------------------------------------------------------------
     host: str = Field(default="127.0.0.1", description="Interface to listen on.")
     port: int = Field(default=8000, ge=0, le=65535, description="Port to listen on.")
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Processes serving the port (serve --workers N); each has its own "
+        "upstream pool, the store's database is the only thing they share.",
+    )
     log_level: str = Field(default="info", description="Python log level name.")
     debug: bool = Field(
         default=False, description="Adds upstream-call accounting to response extensions."
@@ -151,6 +158,11 @@ class Settings(BaseSettings):
         ge=1,
         description="Most field selections per document, fragments counted where spread.",
     )
+    max_field_pairs: int = Field(
+        default=2000,
+        ge=1,
+        description="Most pairs of same-named fields merged in selection sets, per document.",
+    )
     max_aliased_results: int = Field(
         default=1000,
         ge=1,
@@ -162,11 +174,6 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest GraphQL response, bytes of leaf values; past it the "
         "operation stops with RESPONSE_TOO_LARGE.",
-    )
-    max_field_pairs: int = Field(
-        default=2000,
-        ge=1,
-        description="Most pairs of same-named fields merged in selection sets, per document.",
     )
     max_upstream_calls: int = Field(
         default=50, ge=1, description="Upstream calls one operation may make."

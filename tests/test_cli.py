@@ -30,6 +30,7 @@ def serve(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
         ({"GATEWAY_UPSTREAM_URL": "ftp://user:hunter2@upstream.test/v1"}, "GATEWAY_UPSTREAM_URL"),
         ({"GATEWAY_UPSTREAM_URL": "https://user:hunter2@upstream.test/v1"}, "GATEWAY_UPSTREAM_URL"),
         ({"GATEWAY_PORT": "hunter2"}, "port"),
+        ({"GATEWAY_WORKERS": "hunter2"}, "workers"),
         ({"GATEWAY_AUTH_TOKEN_HASHES": "hunter2"}, "auth_token_hashes"),
     ],
 )

@@ -15,6 +15,7 @@ fails there, with a clear name, rather than somewhere in the resolvers.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from graphql import GraphQLField, GraphQLSchema
@@ -35,10 +36,16 @@ def strawberry_field_of(field: GraphQLField) -> StrawberryField | None:
     return definition if isinstance(definition, StrawberryField) else None
 
 
-def field_metadata(field: GraphQLField) -> dict[str, Any]:
-    """The ``metadata=`` given to ``strawberry.field`` for this field (empty if none)."""
+_NO_METADATA: Mapping[Any, Any] = {}
+
+
+def field_metadata(field: GraphQLField) -> Mapping[Any, Any]:
+    """The ``metadata=`` given to ``strawberry.field`` for this field (empty if none);
+    read on every planned field, so not copied."""
     definition = strawberry_field_of(field)
-    return dict(definition.metadata or {}) if definition is not None else {}
+    if definition is None or not definition.metadata:
+        return _NO_METADATA
+    return definition.metadata
 
 
 def graphql_core_schema(schema: Schema) -> GraphQLSchema:

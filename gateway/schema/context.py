@@ -31,6 +31,9 @@ class Context(BaseContext):
         self.session = session
         self.request_id = request_id
         self.loaders = Loaders(session, on_batch)
+        # Tokens parsed for this HTTP request so far: a batch's documents share
+        # MAX_TOKENS (limits.LimitedParser).
+        self.tokens_spent = 0
         # A batch executes several operations with this one context: each plan is
         # filed under its execution's coerced-variables dict (the very object every
         # resolver of that execution sees as ``info.variable_values``), and held with

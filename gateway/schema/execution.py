@@ -89,6 +89,13 @@ class GatewayExecutor(BaseExecutor):
             file_plan(executor.variable_values.coerced, plan)
         return executor
 
+    def build_per_event_executor(self, payload: Any) -> Executor[Any]:
+        """A subscription's events are responses of their own: each gets a fresh budget."""
+        executor = super().build_per_event_executor(payload)
+        if isinstance(executor, GatewayExecutor):
+            executor.budget = _ResponseBudget(self.max_response_bytes)
+        return executor
+
     def complete_leaf_value(self, return_type: GraphQLLeafType, result: Any) -> Any:  # type: ignore[override]
         completed = super().complete_leaf_value(return_type, result)
         budget = self.budget

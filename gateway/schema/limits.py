@@ -38,10 +38,12 @@ from graphql import (
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    TokenKind,
     parse,
 )
 from strawberry.extensions import SchemaExtension
 
+from gateway.schema.context import Context
 from gateway.schema.errors import ErrorCode
 from gateway.schema.refusals import bad_request, limit_error
 from gateway.schema.shape import ShapeLimits, check_shape
@@ -164,6 +166,10 @@ class LimitedParser(SchemaExtension):
     """Parses through a shared cache, stopping past ``max_tokens`` (replaces ``ParserCache``),
     then bounds the document's shape (shape.py) before validation may run on it.
 
+    The token limit holds for the whole HTTP request: the operations of a batch
+    share one context, and so one budget of ``max_tokens``; ten documents of 4,800
+    tokens each cost one parse, not ten, before the rest are refused.
+
     graphql-core aborts parsing at the limit with a syntax error; that one becomes
     our ``QUERY_TOO_COMPLEX`` error (limit ``tokens``), answered with 400. Other
     syntax errors go on as they are. A document past a shape limit is refused the
@@ -178,25 +184,51 @@ class LimitedParser(SchemaExtension):
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
         if context.graphql_document is None and context.query:
+            request = context.context if isinstance(context.context, Context) else None
+            allowed = self.max_tokens - (request.tokens_spent if request is not None else 0)
+            if allowed <= 0:
+                bad_request(context.context)
+                raise self._too_many_tokens(shared=True)
             try:
-                context.graphql_document = self.parser(context.query, max_tokens=self.max_tokens)
+                context.graphql_document = self.parser(context.query, max_tokens=allowed)
             except GraphQLSyntaxError as error:
                 if not error.message.startswith(_TOKEN_MESSAGE, len("Syntax Error: ")):
                     raise
                 bad_request(context.context)
-                raise limit_error(
-                    "tokens",
-                    self.max_tokens,
-                    None,
-                    f"The document has more than {self.max_tokens} tokens; "
-                    f"the limit is {self.max_tokens}.",
-                ) from None
+                raise self._too_many_tokens(shared=allowed < self.max_tokens) from None
+            if request is not None:
+                request.tokens_spent += token_count(context.graphql_document)
             refused = check_shape(context.graphql_document, self.shape)
             if refused is not None:
                 context.graphql_document = None
                 bad_request(context.context)
                 raise refused
         yield
+
+    def _too_many_tokens(self, *, shared: bool) -> GraphQLError:
+        together = " together" if shared else ""
+        return limit_error(
+            "tokens",
+            self.max_tokens,
+            None,
+            f"The request's documents have more than {self.max_tokens} tokens{together}; "
+            f"the limit is {self.max_tokens}.",
+        )
+
+
+def token_count(document: DocumentNode) -> int:
+    """The document's tokens, as the parser's limit counts them (comments too)."""
+    location = document.loc
+    token = location.start_token if location is not None else None
+    count = 0
+    while token is not None:
+        if token.kind not in _UNCOUNTED:
+            count += 1
+        token = token.next
+    return count
+
+
+_UNCOUNTED = frozenset((TokenKind.SOF, TokenKind.EOF))
 
 
 # --- variable text, and the status of refusals in validation ---------------------

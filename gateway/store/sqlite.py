@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import random
 import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -137,15 +138,25 @@ def _open_writer(path: Path) -> tuple[sqlite3.Connection, tuple[int, int]]:
         conn = _connect(path)
     except sqlite3.Error as exc:
         raise _sqlite_failure(path, exc) from None
-    try:
-        versions = _initialise(conn, path)
-    except sqlite3.Error as exc:
-        conn.close()
-        raise _sqlite_failure(path, exc) from None
-    except BaseException:
-        conn.close()
-        raise
-    return conn, versions
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    while True:
+        try:
+            versions = _initialise(conn, path)
+        except sqlite3.OperationalError as exc:
+            # Two processes switching a new file to WAL at once: SQLite answers one
+            # of them "locked" at once, without waiting (it would deadlock). Retry.
+            if str(exc) != "database is locked" or time.monotonic() > deadline:
+                conn.close()
+                raise _sqlite_failure(path, exc) from None
+            time.sleep(0.02)
+        except sqlite3.Error as exc:
+            conn.close()
+            raise _sqlite_failure(path, exc) from None
+        except BaseException:
+            conn.close()
+            raise
+        else:
+            return conn, versions
 
 
 def connect_writer(path: Path) -> sqlite3.Connection:

@@ -48,8 +48,9 @@ def identical_fields(count: int = 550) -> str:
 
 
 def schema_typenames(count: int = 1200) -> str:
-    """``__schema { __typename }`` ``count`` times."""
-    return "{ " + " ".join("__schema { __typename }" for _ in range(count)) + " }"
+    """``__schema { __typename }`` ``count`` times (a fresh operation name: no cache helps)."""
+    fields = " ".join("__schema { __typename }" for _ in range(count))
+    return f"query Q{secrets.token_hex(6)} {{ {fields} }}"
 
 
 def default_variable_bypass(thread_id: str, page: int = 100, levels: int = 2) -> dict[str, Any]:

@@ -12,8 +12,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from graphql import get_introspection_query
+from graphql import GraphQLSyntaxError, get_introspection_query, parse
 
+from gateway.schema.limits import token_count
 from tests.conftest import Gateway, SettingsFactory, start_gateway
 from tests.resilience.stub import FaultStub
 from tests.schema.wire import THREAD_ID
@@ -270,3 +271,38 @@ def test_limit_settings_have_safe_defaults(make_settings: SettingsFactory) -> No
     assert not settings.allow_batching
     assert settings.max_cost == 5000
     assert (settings.max_depth, settings.max_aliases, settings.max_tokens) == (12, 100, 5000)
+    assert settings.max_selection_set_fields == 100
+    assert (settings.max_fragment_spreads, settings.max_selections) == (200, 1500)
+    assert settings.max_field_pairs == 2000
+    assert settings.max_aliased_results == 1000
+    assert settings.max_response_bytes == 16_000_000
+
+
+async def test_a_batch_shares_one_token_budget(
+    make_settings: SettingsFactory, stub: FaultStub
+) -> None:
+    settings = make_settings(upstream_url=stub.url, allow_batching=True, max_tokens=200)
+    query = "{ " + " ".join(f"a{i}: __typename" for i in range(40)) + " }"  # 122 tokens
+    assert token_count(parse(query)) == 122
+    async for gateway in start_gateway(settings):
+        alone = await gateway.graphql.execute(query, headers=AUTH)
+        assert alone.status == 200 and not alone.errors
+        batch = [{"query": query}, {"query": query}, {"query": "{ __typename }"}]
+        response = await gateway.http.post("/graphql", json=batch, headers=AUTH)
+        assert response.status_code == 400
+        first, second, third = response.json()
+        assert "errors" not in first
+        # The second passes the request's 200 tokens; the third still fits (3 tokens).
+        assert second["errors"][0]["extensions"]["limit"] == "tokens"
+        assert "together" in second["errors"][0]["message"]
+        assert third["data"] == {"__typename": "Query"}
+    assert stub.count() == 0
+
+
+def test_token_count_matches_the_parsers_limit() -> None:
+    query = '# a comment\n{ thread(id: "t") { id } }'
+    count = token_count(parse(query))
+    assert count == 12  # the comment counts, as it does for the parser
+    parse(query, max_tokens=count)
+    with pytest.raises(GraphQLSyntaxError):
+        parse(query, max_tokens=count - 1)

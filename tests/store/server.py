@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -63,6 +64,8 @@ class ServerProcess:
     ``free_port()`` only finds a port that was free a moment ago, so the server is
     ours only once its own log says uvicorn bound that port (and the process still
     runs): a ``/healthz`` answer alone may come from whoever took the port first.
+    With ``workers`` > 1 (``serve --workers N``) it is ready once every worker's
+    application has started.
     """
 
     def __init__(
@@ -72,6 +75,7 @@ class ServerProcess:
         *,
         api_key: str | None = None,
         store_url: str | None = None,
+        workers: int = 1,
     ) -> None:
         self.store_path = store_path
         self.workdir = workdir
@@ -79,6 +83,7 @@ class ServerProcess:
         self.configured_store_url = store_url
         self.store_url = store_url or f"sqlite:///{store_path}"
         """Where the server's store is (its file as a sqlite:/// URL when not given)."""
+        self.workers = workers
         for attempt in range(3):
             self._start()
             try:
@@ -95,7 +100,7 @@ class ServerProcess:
         with self.log_path.open("wb") as log:
             # cwd: a fresh folder, so no developer .env file is read.
             self.process = subprocess.Popen(
-                SERVE_COMMAND,
+                [*SERVE_COMMAND, *(["--workers", str(self.workers)] if self.workers > 1 else [])],
                 cwd=self.workdir,
                 # info: uvicorn's "Uvicorn running on ..." line (the access log is off)
                 env=server_env(
@@ -121,7 +126,8 @@ class ServerProcess:
                 if "address already in use" in self.log.lower():
                     raise PortTakenError(self.log)
                 raise RuntimeError(f"the server exited at startup:\n{self.log}")
-            if bound in self.log:  # our process holds the port; now wait for the app
+            started = self.log.count("Application startup complete.") >= self.workers
+            if bound in self.log and started:  # our process holds the port; wait for the app
                 try:
                     if httpx.get(f"{self.base_url}/healthz", timeout=1.0).status_code == 200:
                         return
@@ -141,10 +147,34 @@ class ServerProcess:
                 self.kill()
 
     def kill(self) -> None:
-        """``kill -9``: no shutdown code runs."""
+        """``kill -9`` of the process and its workers: no shutdown code runs."""
         if self.process.poll() is None:
+            workers = worker_pids(self.process.pid)
             self.process.send_signal(signal.SIGKILL)
+            for pid in workers:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
             self.process.wait(timeout=10)
+
+    def worker_pids(self) -> list[int]:
+        """The worker processes of ``serve --workers N`` (empty for one process)."""
+        return worker_pids(self.process.pid)
+
+
+def worker_pids(supervisor: int) -> list[int]:
+    """The live children of ``supervisor`` that uvicorn started as workers (``spawn``)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:  # it exited meanwhile
+            continue
+        if int(stat[1]) == supervisor and stat[0] != "Z" and b"spawn_main" in command:
+            found.append(int(entry.name))
+    return sorted(found)
 
 
 def raw_request(port: int, method: str, target: str, body: bytes = b"") -> tuple[int, bytes]:
