@@ -73,6 +73,13 @@ class FaultProxy:
             return self._forward(seen, delay=0.5)
         return self._forward(seen)
 
+    def stop(self) -> None:
+        """Close the forwarding client on the stub's own loop (its sockets), then the stub."""
+        loop = self.stub._loop
+        if self._client is not None and loop is not None:
+            asyncio.run_coroutine_threadsafe(self._client.aclose(), loop).result(10)
+        self.stub.stop()
+
     @staticmethod
     def _reset() -> Reply:
         async def reply(writer: asyncio.StreamWriter) -> bool:
@@ -164,7 +171,7 @@ def stack(tmp_path: Path) -> Iterator[tuple[ServerProcess, FaultProxy, GatewayPr
     finally:
         if gateway is not None:
             gateway.stop()
-        proxy.stub.stop()
+        proxy.stop()
         store.stop()
 
 

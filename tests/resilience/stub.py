@@ -153,8 +153,13 @@ class FaultStub:
         async def shutdown() -> None:
             if self._server is not None:
                 self._server.close()
-            for task in list(self._tasks):
+            tasks = list(self._tasks)
+            for task in tasks:
                 task.cancel()
+            # Let each connection run its ``finally`` (writer.close()) and the loop
+            # close the sockets, so no transport is left for the garbage collector.
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.sleep(0)
 
         asyncio.run_coroutine_threadsafe(shutdown(), loop).result(10)
         loop.call_soon_threadsafe(loop.stop)
