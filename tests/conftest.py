@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -13,7 +13,9 @@ from gateway.app import create_app
 from gateway.config import Settings
 from tests.graphql_client import GraphQLClient
 from tests.resilience.stub import FaultStub
-from tests.store.postgres import PostgresServer, provide_server
+
+if TYPE_CHECKING:
+    from tests.store.postgres import PostgresServer
 
 SettingsFactory = Callable[..., Settings]
 
@@ -68,5 +70,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     """The PostgreSQL server of this run, for any test package (``tests/store/postgres.py``):
     GATEWAY_TEST_POSTGRES_URL, the local server, or a throwaway cluster; never a skip.
     Make databases on it with ``tests.store.postgres.create_database``."""
+    from tests.store.postgres import provide_server  # psycopg: only for the tests needing it
+
     with provide_server() as found:
         yield found

@@ -3,7 +3,7 @@
 Driver: psycopg 3 (async) with psycopg_pool, chosen over asyncpg after measuring
 both on this backend's own three statements at one client (``python -m
 benchmarks.store --drivers``, BENCHMARKS.md "Store backends"): asyncpg answers
-the reads faster (about 40-100 µs less at p50 on the loaded 2-core test
+the reads faster (30-110 µs, 25-40 %, less at p50 on the loaded 2-core test
 machine: binary protocol, a protocol-level asyncio transport), durable writes
 are alike (the commit's fsync dominates). psycopg still wins on what the store
 needs beyond that: it is fully typed (the store is checked with mypy
