@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from gateway.graphql_over_http import APPLICATION_JSON, refusal_body, response_media_type
 from gateway.store.errors import APIError
 
 if TYPE_CHECKING:
@@ -43,13 +44,25 @@ class EdgeRefusalError(Exception):
 
     def body_for(self, path: str) -> bytes:
         """The envelope of the route the request was for."""
-        if path == STORE_PREFIX or path.startswith(STORE_PREFIX + "/"):
+        if _is_store_path(path):
             error = APIError(self.message, code=self.code.lower())
             return error.to_json().encode()
-        extensions = {"code": self.code, **self.extensions}
-        return json.dumps(
-            {"errors": [{"message": self.message, "extensions": extensions}]}
-        ).encode()
+        return json.dumps(refusal_body(self.message, self.code, **self.extensions)).encode()
+
+
+def _is_store_path(path: str) -> bool:
+    return path == STORE_PREFIX or path.startswith(STORE_PREFIX + "/")
+
+
+def _media_type(scope: Scope) -> str:
+    """The store's JSON on ``/v1``; elsewhere the GraphQL media type the caller accepts."""
+    if _is_store_path(scope.get("path", "")):
+        return APPLICATION_JSON
+    accept = next(
+        (value.decode("latin-1") for name, value in scope.get("headers", ()) if name == b"accept"),
+        None,
+    )
+    return response_media_type(accept)
 
 
 async def refuse(scope: Scope, send: Send, refusal: EdgeRefusalError) -> None:
@@ -60,7 +73,7 @@ async def refuse(scope: Scope, send: Send, refusal: EdgeRefusalError) -> None:
             "type": "http.response.start",
             "status": refusal.status,
             "headers": [
-                (b"content-type", b"application/json"),
+                (b"content-type", _media_type(scope).encode()),
                 (b"content-length", str(len(body)).encode()),
                 (b"connection", b"close"),
                 *refusal.headers,
