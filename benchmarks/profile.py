@@ -81,8 +81,13 @@ def _handler(request: httpx.Request) -> httpx.Response:
         }
     else:
         body = _message(int(parts[5][4:]), thread_id)
+    content = json.dumps(body).encode()
+    # A stream, not ``content=``: the upstream client reads bodies with ``aiter_raw``
+    # (bounded), which a response built from ``content=`` has already consumed.
     return httpx.Response(
-        200, content=json.dumps(body).encode(), headers={"content-type": "application/json"}
+        200,
+        stream=httpx.ByteStream(content),
+        headers={"content-type": "application/json", "content-length": str(len(content))},
     )
 
 
@@ -108,7 +113,7 @@ class Driver:
         self.body = json.dumps(payload).encode() if payload is not None else b""
         path, _, query = target.partition("?")
         headers = [
-            (b"host", b"gateway.bench"),
+            (b"host", b"localhost"),
             (b"authorization", b"Bearer bench"),
             (b"content-length", str(len(self.body)).encode()),
         ]
