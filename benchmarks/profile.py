@@ -345,7 +345,16 @@ def main() -> None:
     parser.add_argument(
         "--compare", action="store_true", help="also run the passthrough in-process, same upstream"
     )
+    parser.add_argument(
+        "--without-fast-completion",
+        action="store_true",
+        help="graphql-core completes every field (gateway/schema/fast_completion.py off)",
+    )
     args = parser.parse_args()
+    if args.without_fast_completion:
+        from gateway.schema.execution import GatewayExecutor
+
+        GatewayExecutor.fast_completion = False
     if args.gc:
         asyncio.run(gc_share(args.screen, args.ops, args.concurrency, tuned=False))
         asyncio.run(gc_share(args.screen, args.ops, args.concurrency, tuned=True))
