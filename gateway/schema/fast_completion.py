@@ -64,6 +64,7 @@ from graphql import (
     is_object_type,
 )
 from graphql.execution.executor import Executor
+from graphql.type.scalars import serialize_id, serialize_string
 from strawberry.types.field import StrawberryField
 
 from gateway.schema.compat import PlainResolvers, strawberry_field_of
@@ -285,6 +286,8 @@ class FastCompletion:
         return complete_object
 
     def _completer(self, field_type: GraphQLOutputType, field_details: Any) -> Completer:
+        if is_non_null_type(field_type) and is_leaf_type(field_type.of_type):
+            return self._leaf(field_type.of_type, non_null=True)
         if is_non_null_type(field_type):
             inner = self._completer(field_type.of_type, field_details)
 
@@ -307,7 +310,7 @@ class FastCompletion:
 
             return complete_list
         if is_leaf_type(field_type):
-            return self._leaf(field_type)
+            return self._leaf(field_type, non_null=False)
         if is_object_type(field_type):
             completer: Completer = self._object(field_type, field_details)
             return completer
@@ -315,14 +318,21 @@ class FastCompletion:
             return self._union(field_type, field_details)
         raise _NotPlainError  # an interface
 
-    def _leaf(self, leaf_type: Any) -> Completer:
+    def _leaf(self, leaf_type: Any, non_null: bool) -> Completer:
         leaf_bytes, overhead = self._leaf_bytes, self._leaf_overhead
         compiled = self._compiled
         coerce = leaf_type.coerce_output_value
+        # graphql-core's String and ID give a str back as it is.
+        str_as_is = coerce is serialize_string or coerce is serialize_id
         is_awaitable = self._is_awaitable
 
         def complete_leaf(value: Any) -> Any:
+            if str_as_is and type(value) is str:
+                compiled.bytes += leaf_bytes(value) + overhead
+                return value
             if value is None or value is Undefined:
+                if non_null:
+                    raise _NotPlainError
                 return None
             if type(value) not in _INERT and (isinstance(value, Exception) or is_awaitable(value)):
                 raise _NotPlainError
