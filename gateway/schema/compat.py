@@ -25,6 +25,7 @@ from typing import Any
 from graphql import GraphQLField, GraphQLNamedType, GraphQLSchema
 from strawberry import Schema
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import CustomGraphQLEnumType
 from strawberry.types.cast import get_strawberry_type_cast
 from strawberry.types.field import StrawberryField
 
@@ -80,6 +81,23 @@ class PlainResolvers:
     def definition_of(graphql_type: GraphQLNamedType) -> Any:
         """The strawberry definition a graphql-core type was built from, if any."""
         return (graphql_type.extensions or {}).get(_DEFINITION)
+
+    @staticmethod
+    def enum_names(leaf_type: object) -> tuple[type, dict[Any, str]] | None:
+        """For a strawberry enum: its Python class, and the GraphQL name of each value.
+
+        ``CustomGraphQLEnumType.coerce_output_value`` gives a member of the class the
+        name of the first GraphQL value equal to the member's value; so does this map.
+        """
+        if type(leaf_type) is not CustomGraphQLEnumType:
+            return None
+        names: dict[Any, str] = {}
+        try:
+            for name, value in leaf_type.values.items():
+                names.setdefault(value.value, name)
+        except TypeError:  # an unhashable value
+            return None
+        return leaf_type.wrapped_cls, names
 
     @staticmethod
     def is_cast(value: object) -> bool:

@@ -23,8 +23,11 @@ The closures depend on the document, the operation and the values of the
 variables ``@skip``/``@include`` can read (the Boolean ones: the schema has no
 other executable directive, ``supports_fast_completion``), so they are compiled
 once for each such combination and shared by the operations that repeat it
-(``_SHARED``, bounded; a parsed document is the same object for the same text,
-limits.py's parser cache).
+(``_SHARED``; a parsed document is the same object for the same text, limits.py's
+parser cache). The share is bounded twice: 256 entries, and 20,000 compiled fields
+in all (about 1 kB each: the chat-like-mesh screen's 16 objects take 50 kB), the
+oldest entries leaving first; a document too long for the parser cache gets
+completers of its own, dropped with its operation.
 
 Errors are never produced here. Anything unexpected while completing (a resolver
 raising, an awaitable, a null in a non-null position, a value graphql-core's
@@ -68,6 +71,7 @@ from graphql.type.scalars import serialize_id, serialize_string
 from strawberry.types.field import StrawberryField
 
 from gateway.schema.compat import PlainResolvers, strawberry_field_of
+from gateway.schema.limits import CACHED_DOCUMENT_CHARS
 
 __all__ = ["NOT_PLAIN", "FastCompletion", "supports_fast_completion"]
 
@@ -104,20 +108,27 @@ class _Compiled:
     Completion is synchronous, so the operations sharing these take turns on ``bytes``.
     """
 
-    __slots__ = ("bytes", "completers", "keep")
+    __slots__ = ("bytes", "completers", "fields", "inert_classes", "keep")
 
     def __init__(self, keep: tuple[Any, ...]) -> None:
         self.keep = keep  # what the key holds by id: alive as long as this entry
         self.completers: dict[tuple[GraphQLObjectType, tuple[int, ...]], Completer | None] = {}
         self.bytes = 0
+        self.fields = 0  # compiled so far: what this entry weighs in the share
+        # Strawberry types seen to be neither exceptions nor awaitables.
+        self.inert_classes: set[type] = set()
 
 
 _SHARED: OrderedDict[Hashable, _Compiled] = OrderedDict()
 _SHARED_SIZE = 256
+_SHARED_FIELDS = 20_000
 
 
 def _shared_for(executor: Executor[Any]) -> _Compiled:
     operation = executor.operation
+    keep = (executor.schema, operation, executor.fragment_definitions)
+    if operation.loc is None or len(operation.loc.source.body) > CACHED_DOCUMENT_CHARS:
+        return _Compiled(keep)  # parsed anew for every request: nothing to share
     coerced = executor.variable_values.coerced
     switches = tuple(
         coerced.get(definition.variable.name.value)
@@ -127,10 +138,10 @@ def _shared_for(executor: Executor[Any]) -> _Compiled:
     key = (id(executor.schema), id(operation), switches)
     compiled = _SHARED.get(key)
     if compiled is None:
-        compiled = _SHARED[key] = _Compiled(
-            (executor.schema, operation, executor.fragment_definitions)
-        )
-        if len(_SHARED) > _SHARED_SIZE:
+        compiled = _SHARED[key] = _Compiled(keep)
+        while len(_SHARED) > _SHARED_SIZE or (
+            len(_SHARED) > 1 and sum(entry.fields for entry in _SHARED.values()) > _SHARED_FIELDS
+        ):
             _SHARED.popitem(last=False)
     else:
         _SHARED.move_to_end(key)
@@ -271,13 +282,19 @@ class FastCompletion:
                 getter = _plain_getter(field)
                 field_type = field.type
             fields.append((response_key, getter, self._completer(field_type, children)))
+        self._compiled.fields += len(fields)
         is_awaitable = self._is_awaitable
+        inert = self._compiled.inert_classes
 
         def complete_object(value: Any) -> dict[str, Any] | None:
             if value is None or value is Undefined:
                 return None
-            if isinstance(value, Exception) or is_awaitable(value):
-                raise _NotPlainError
+            if type(value) not in inert:
+                if isinstance(value, Exception) or is_awaitable(value):
+                    raise _NotPlainError
+                if hasattr(type(value), "__strawberry_definition__"):
+                    # A strawberry type's instances are awaitable, or not, by their class.
+                    inert.add(type(value))
             # strawberry's generated is_type_of never reads its info argument.
             if is_type_of is not None and not is_type_of(value, None):  # type: ignore[arg-type]
                 raise _NotPlainError
@@ -324,12 +341,20 @@ class FastCompletion:
         coerce = leaf_type.coerce_output_value
         # graphql-core's String and ID give a str back as it is.
         str_as_is = coerce is serialize_string or coerce is serialize_id
+        enum_class: Any
+        enum_class, enum_names = PlainResolvers.enum_names(leaf_type) or (None, {})
         is_awaitable = self._is_awaitable
 
         def complete_leaf(value: Any) -> Any:
             if str_as_is and type(value) is str:
                 compiled.bytes += leaf_bytes(value) + overhead
                 return value
+            if enum_class is not None and type(value) is enum_class:
+                name = enum_names.get(value.value)
+                if name is None:
+                    raise _NotPlainError
+                compiled.bytes += leaf_bytes(name) + overhead
+                return name
             if value is None or value is Undefined:
                 if non_null:
                     raise _NotPlainError

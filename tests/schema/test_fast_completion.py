@@ -361,6 +361,28 @@ async def test_the_response_limit_holds_on_the_fast_path(attempts: Attempts) -> 
     assert attempts.completed > 0
 
 
+async def test_the_shared_completers_are_bounded(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At most ``_SHARED_SIZE`` entries and about ``_SHARED_FIELDS`` compiled fields are
+    kept; a document too long for the parser cache is compiled for its request alone."""
+    monkeypatch.setattr(fast_completion, "_SHARED", fast_completion.OrderedDict())
+    monkeypatch.setattr(fast_completion, "_SHARED_SIZE", 2)
+    shared = fast_completion._SHARED
+    query = "query($t: ID!) { messages(threadId: $t, first: 2) { nodes { id %s } } }"
+    for extra in ("text", "role", "status"):
+        fast, slow = await both_ways(gateway, {"query": query % extra, "variables": {"t": THREAD}})
+        assert fast == slow and fast[0] == 200
+    assert len(shared) == 2 and all(entry.fields > 0 for entry in shared.values())
+    monkeypatch.setattr(fast_completion, "_SHARED_FIELDS", 1)
+    fast, _ = await both_ways(gateway, {"query": query % "runId", "variables": {"t": THREAD}})
+    assert fast[0] == 200 and len(shared) == 1  # the others left to stay within the fields
+    long = (query % "id") + "#" + "x" * 20_000
+    fast, slow = await both_ways(gateway, {"query": long, "variables": {"t": THREAD}})
+    assert fast == slow and fast[0] == 200
+    assert len(shared) == 1  # not shared
+
+
 # --- generated operations ------------------------------------------------------------
 
 LEAVES = {
