@@ -74,7 +74,7 @@ class GatewayExecutor(BaseExecutor):
     """Complete plain sub-trees with ``FastCompletion`` (off: graphql-core completes all)."""
     budget: _ResponseBudget
     plan: OperationPlan
-    fast: FastCompletion | None
+    fast: FastCompletion | None = None  # set by ``build``
 
     @classmethod
     def build(cls, *args: Any, **kwargs: Any) -> list[GraphQLError] | Executor[Any]:
