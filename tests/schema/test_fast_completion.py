@@ -399,6 +399,10 @@ LEAVES = {
     "FilePathAnnotation": ["text", "startIndex", "endIndex", "fileId", "__typename"],
     "IncompleteDetails": ["reason", "__typename"],
     "Attachment": ["fileId", "tools", "__typename"],
+    "Thread": ["id", "createdAt", "metadata", "__typename"],
+    "ToolResources": ["__typename"],
+    "CodeInterpreterResources": ["fileIds", "__typename"],
+    "FileSearchResources": ["vectorStoreIds", "__typename"],
 }  # fmt: skip
 OBJECTS = {
     "Message": {
@@ -407,6 +411,11 @@ OBJECTS = {
         "content": "MessageContent",
     },
     "TextContent": {"annotations": "Annotation"},
+    "Thread": {"toolResources": "ToolResources"},
+    "ToolResources": {
+        "codeInterpreter": "CodeInterpreterResources",
+        "fileSearch": "FileSearchResources",
+    },
 }
 UNIONS = {
     "MessageContent": [
@@ -469,6 +478,15 @@ def operation(draw: st.DrawFn) -> dict[str, Any]:
             "query($t: ID!, $yes: Boolean!, $no: Boolean!) { messages(threadId: $t, first: 6) "
             f"{{ {shape} {inner} {PAGE_INFO} }} }}"
         )
+    if draw(st.booleans()):
+        # The same page under thread(id:), beside the thread's own fields.
+        query = query.replace(
+            "{ messages(threadId: $t, first: 6)",
+            "{ thread(id: $t) " + draw(selection("Thread"))[:-1] + " messages(first: 6)",
+            1,
+        ).replace("} } fragment", "} } } fragment", 1)
+        if not use_fragment:
+            query += " }"
     yes = draw(st.booleans())
     return {"query": query, "variables": {"t": thread, "yes": yes, "no": not yes}}
 
