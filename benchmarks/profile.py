@@ -81,8 +81,13 @@ def _handler(request: httpx.Request) -> httpx.Response:
         }
     else:
         body = _message(int(parts[5][4:]), thread_id)
+    content = json.dumps(body).encode()
+    # A stream, not ``content=``: the upstream client reads bodies with ``aiter_raw``
+    # (bounded), which a response built from ``content=`` has already consumed.
     return httpx.Response(
-        200, content=json.dumps(body).encode(), headers={"content-type": "application/json"}
+        200,
+        stream=httpx.ByteStream(content),
+        headers={"content-type": "application/json", "content-length": str(len(content))},
     )
 
 
@@ -108,7 +113,7 @@ class Driver:
         self.body = json.dumps(payload).encode() if payload is not None else b""
         path, _, query = target.partition("?")
         headers = [
-            (b"host", b"gateway.bench"),
+            (b"host", b"localhost"),
             (b"authorization", b"Bearer bench"),
             (b"content-length", str(len(self.body)).encode()),
         ]
@@ -340,7 +345,16 @@ def main() -> None:
     parser.add_argument(
         "--compare", action="store_true", help="also run the passthrough in-process, same upstream"
     )
+    parser.add_argument(
+        "--without-fast-completion",
+        action="store_true",
+        help="graphql-core completes every field (gateway/schema/fast_completion.py off)",
+    )
     args = parser.parse_args()
+    if args.without_fast_completion:
+        from gateway.schema.execution import GatewayExecutor
+
+        GatewayExecutor.fast_completion = False
     if args.gc:
         asyncio.run(gc_share(args.screen, args.ops, args.concurrency, tuned=False))
         asyncio.run(gc_share(args.screen, args.ops, args.concurrency, tuned=True))

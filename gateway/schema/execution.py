@@ -14,6 +14,11 @@ further upstream call is made), and the response is one ``RESPONSE_TOO_LARGE``
 error with ``data: null``: the large response is never built, let alone
 serialised. Leaf values are the upstream's own objects, so the partial result
 held until then costs references, not copies.
+
+Plain sub-trees (attribute leaves, ``self``-only methods, the schema's unions) are
+completed by ``FastCompletion`` (fast_completion.py) instead of field by field,
+counting their leaves the same way; anything else, and any value it does not
+expect, is completed by graphql-core as before.
 """
 
 from __future__ import annotations
@@ -21,11 +26,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from graphql import ExecutionResult, GraphQLError, GraphQLLeafType
+from graphql import ExecutionResult, GraphQLError, GraphQLLeafType, GraphQLObjectType
 from graphql.execution.executor import Executor
 
 from gateway.schema.compat import BaseExecutor
 from gateway.schema.errors import ErrorCode
+from gateway.schema.fast_completion import NOT_PLAIN, FastCompletion, supports_fast_completion
 from gateway.schema.plan import OperationPlan, PlanLimits, plan_operation
 from gateway.schema.refusals import bad_request
 
@@ -64,8 +70,11 @@ class GatewayExecutor(BaseExecutor):
 
     plan_limits = PlanLimits(cost=5000, aliased_results=1000)
     max_response_bytes = 16_000_000
+    fast_completion = True
+    """Complete plain sub-trees with ``FastCompletion`` (off: graphql-core completes all)."""
     budget: _ResponseBudget
     plan: OperationPlan
+    fast: FastCompletion | None = None  # set by ``build``
 
     @classmethod
     def build(cls, *args: Any, **kwargs: Any) -> list[GraphQLError] | Executor[Any]:
@@ -84,6 +93,11 @@ class GatewayExecutor(BaseExecutor):
             return [refusal]
         executor.plan = plan
         executor.budget = _ResponseBudget(cls.max_response_bytes)
+        executor.fast = (
+            FastCompletion(executor, leaf_bytes, _LEAF_OVERHEAD)
+            if cls.fast_completion and supports_fast_completion(executor)
+            else None
+        )
         file_plan = getattr(executor.context_value, "file_plan", None)
         if file_plan is not None:
             file_plan(executor.variable_values.coerced, plan)
@@ -104,6 +118,27 @@ class GatewayExecutor(BaseExecutor):
             if budget.left < 0:
                 budget.exceeded = True
         return completed
+
+    def complete_object_value(
+        self,
+        return_type: GraphQLObjectType,
+        field_details_list: Any,
+        info: Any,
+        path: Any,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        fast, budget = self.fast, self.budget
+        if fast is not None and position_context is None and not budget.exceeded:
+            completed = fast.complete(return_type, field_details_list, result)
+            if completed is not NOT_PLAIN:
+                budget.left -= fast.bytes
+                if budget.left < 0:
+                    budget.exceeded = True
+                return completed
+        return super().complete_object_value(
+            return_type, field_details_list, info, path, result, position_context
+        )
 
     def execute_field(self, *args: Any, **kwargs: Any) -> Any:
         if self.budget.exceeded:

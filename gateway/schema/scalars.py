@@ -13,6 +13,7 @@ any resolver (and so any upstream call) runs.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NewType, TypeAlias
 
 import strawberry
@@ -39,11 +40,21 @@ __all__ = [
 
 
 def _serialize_datetime(value: int | datetime) -> str:
+    if type(value) is int:
+        return _format_seconds(value)
     if isinstance(value, datetime):
         moment = value.astimezone(UTC)
     else:
         moment = datetime.fromtimestamp(value, tz=UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@lru_cache(maxsize=4096)
+def _format_seconds(value: int) -> str:
+    """Unix seconds as ISO-8601 (a response repeats the instants of the messages it
+    shows, and so do the responses that follow; an out-of-range value raises as before,
+    and is not cached)."""
+    return datetime.fromtimestamp(value, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _parse_datetime(value: object) -> int:
