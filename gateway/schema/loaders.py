@@ -258,6 +258,12 @@ class Loaders:
             self._forget_message((thread_id, message_id))
             self.pages.forget_thread(thread_id)
 
+    def known_thread(self, thread: ThreadObject) -> None:
+        """A thread read from the embedded store's database (the thread index): cached as
+        if the upstream had returned it (no call for it in this operation)."""
+        self.threads.prime(thread["id"], thread)
+        self._session.known_thread(thread)
+
     def prime_message(self, message: MessageObject) -> None:
         """Remember a message the upstream just returned (replacing an older copy)."""
         key = (message["thread_id"], message["id"])

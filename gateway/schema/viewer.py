@@ -126,7 +126,7 @@ async def _threads(loaders: Loaders, info: Info, page: ThreadPage, *, exact: boo
             if row.thread is None:  # gone between the index and the join: not in the page
                 continue
             thread = _stored(row)
-            loaders.threads.prime(thread["id"], thread)
+            loaders.known_thread(thread)
             nodes.append(Thread.from_wire(thread, activity=row.last_activity_at))
         return nodes
     if not _selects(_node_selections(info), _UPSTREAM_ONLY_FIELDS):

@@ -15,6 +15,7 @@ import httpx
 import pytest
 import respx
 
+from gateway.auth import token_digest
 from tests.conftest import Gateway, SettingsFactory, start_gateway
 from tests.graphql_client import GraphQLResponse
 from tests.schema.wire import MESSAGE_ID, THREAD_ID, list_json, message_json, thread_json
@@ -593,3 +594,31 @@ async def test_a_remote_sidebar_page_fetches_each_thread_once_for_its_metadata(
             assert full.upstream_calls == 3  # thread(id:) is one of the three
         requests_seen = len(upstream.calls)
     assert requests_seen == 6
+
+
+async def test_an_owner_isolated_sidebar_costs_no_ownership_checks(
+    make_settings: SettingsFactory,
+) -> None:
+    """The index already filtered by owner, and the stored threads it carries stand in for
+    the ownership fetch: a page with each thread's last message is one call per page."""
+    token = "sidebar-token-1d4e"
+    settings = make_settings(auth_token_hashes=token_digest(token), owner_metadata_key="owner")
+    headers = {"Authorization": f"Bearer {token}"}
+    async for gateway in start_gateway(settings):
+        fields = "\n".join(
+            f't{n}: createThread(input: {{messages: [{{text: "first {n}"}}]}}) {{ thread {{ id }} }}'
+            for n in range(4)
+        )
+        made = await gateway.graphql.execute(f"mutation {{ {fields} }}", headers=headers)
+        assert not made.errors and made.upstream_calls == 4
+        result = await gateway.graphql.execute(
+            """{ viewer { threads { nodes { id metadata
+                 messages(first: 1) { nodes { text } } } } } }""",
+            headers=headers,
+        )
+        assert not result.errors, result.errors
+        nodes = result.data["viewer"]["threads"]["nodes"]
+        assert sorted(node["messages"]["nodes"][0]["text"] for node in nodes) == [
+            f"first {n}" for n in range(4)
+        ]
+        assert result.upstream_calls == 4  # the four pages; no thread fetched to check its owner
