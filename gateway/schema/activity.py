@@ -19,7 +19,8 @@ __all__ = ["ThreadActivity"]
 class ThreadActivity:
     def __init__(self, index: ThreadIndex | None) -> None:
         self._index = index
-        self._loader: DataLoader[str, int | None] = DataLoader(self._load)
+        # Batched, not cached: a mutation later in the operation may move the activity.
+        self._loader: DataLoader[str, int | None] = DataLoader(self._load, cache=False)
 
     async def _load(self, thread_ids: list[str]) -> list[int | None]:
         assert self._index is not None
@@ -32,8 +33,3 @@ class ThreadActivity:
             return created_at
         known = await self._loader.load(thread_id)
         return max(created_at, known) if known is not None else created_at
-
-    def forget(self, thread_id: str) -> None:
-        """After a write in this request: the next read asks the index again."""
-        if self._loader.cache_map.get(thread_id) is not None:
-            self._loader.clear(thread_id)

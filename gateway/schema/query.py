@@ -32,10 +32,13 @@ class Query:
         loaders.prefetch_pages(thread_id, selected_pages(info))
         return Thread.from_wire(await pending)
 
-    @upstream_field()
+    @upstream_field(
+        description=(
+            "A thread by id (owner isolation as for thread(id:)); any other id: null with "
+            "NOT_FOUND."
+        )
+    )
     async def node(self, info: Info, id: ID) -> Node | None:
-        """A thread by id (owner isolation as for thread(id:)); any other id: null with
-        NOT_FOUND."""
         node_id = check_id(id, "id")
         if not node_id.startswith(THREAD_ID_PREFIX):
             raise GatewayError(

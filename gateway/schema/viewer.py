@@ -170,7 +170,15 @@ class Viewer:
     """The owner filter: the subject under owner isolation, else ``None`` (every thread)."""
     isolated: Private[bool]
 
-    @upstream_field(page_size, page_size)
+    @upstream_field(
+        page_size,
+        page_size,
+        description=(
+            "The caller's threads: with owner isolation, those stamped with the caller's "
+            "subject; without authentication, every thread the gateway knows. Keyset "
+            "cursors; pageInfo both ways."
+        ),
+    )
     async def threads(
         self,
         info: Info,
@@ -181,9 +189,7 @@ class Viewer:
         order_by: ThreadOrderField = ThreadOrderField.LAST_ACTIVITY,
         order: SortOrder = SortOrder.DESC,
     ) -> ThreadConnection:
-        """The caller's threads: with owner isolation, those stamped with the caller's
-        subject; without authentication, every thread the gateway knows. Keyset
-        cursors; pageInfo both ways."""
+        """One index query; upstream only for fields the index lacks (module docstring)."""
         window = relay_window(first=first, after=after, last=last, before=before)
         sort: SortKey = order_by.value
         cursor = None

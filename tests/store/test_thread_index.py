@@ -7,8 +7,13 @@ key adopted by ``adopt_owner_key``. Through the backend seam, so both backends.
 
 from __future__ import annotations
 
-from gateway.store import StoreBackend
+import sqlite3
+from pathlib import Path
+
+from gateway.store import SQLiteStore, StoreBackend
+from gateway.store.migrations import SQLITE_MIGRATIONS
 from gateway.store.rows import ThreadRow
+from gateway.store.sqlite import APPLICATION_ID
 from gateway.store.thread_index import IndexQuery
 from gateway.store.validation import NewMessage, NewThread, ThreadChanges
 from tests.store.backends import query
@@ -100,3 +105,25 @@ async def test_keyset_pages_both_ways(store: StoreBackend) -> None:
     assert back.has_more and back.has_before
     every = await store.thread_index.page(IndexQuery(None, "last_activity_at", True, None, 100))
     assert len(every.rows) == 8 and not every.has_more and not every.has_before
+
+
+async def test_a_store_of_version_2_gets_its_index_filled(tmp_path: Path) -> None:
+    """The migration to version 3 indexes the threads already there, with their activity."""
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    for migration in SQLITE_MIGRATIONS[:2]:
+        for statement in migration.statements:
+            conn.execute(statement)
+    conn.execute("PRAGMA user_version = 2")
+    conn.execute("INSERT INTO threads VALUES (1, 'thread_old', 100, ?, '{}')", ('{"owner":"ann"}',))
+    conn.execute(
+        "INSERT INTO messages (id, thread_id, created_at, role, status, content, attachments, "
+        "metadata) VALUES ('msg_old', 'thread_old', 250, 'user', 'completed', '[]', '[]', '{}')"
+    )
+    conn.commit()
+    conn.close()
+    async with SQLiteStore(path) as store:
+        assert await _rows(store) == {"thread_old": (None, 100, 250)}
+        await store.thread_index.adopt_owner_key(KEY)  # what the gateway does at start
+        assert await _rows(store) == {"thread_old": ("ann", 100, 250)}
