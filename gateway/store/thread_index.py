@@ -8,8 +8,8 @@ A page is ordered by ``(sort key, thread_id)``: the sort key is ``created_at`` o
 ``last_activity_at``, the thread id breaks ties, so the order is total and a
 cursor (the last row's key and id) names a position that stays meaningful
 whatever is inserted or deleted meanwhile. A page is one range scan of one
-index (``thread_index_by_*``), plus, when a cursor is given, one probe of the
-other side of it (for ``pageInfo``), both in one read.
+index (``thread_index_by_*``) bounded by the cursor, plus, when a cursor is
+given, one probe of the other side of it (for ``pageInfo``), both in one read.
 """
 
 from __future__ import annotations
@@ -115,10 +115,11 @@ def _filters(query: IndexQuery, comparison: str, inclusive: bool) -> tuple[list[
         where.append("i.owner = ?")
         params.append(query.owner)
     if query.cursor is not None:
-        key = f"i.{query.sort}"
-        tie = comparison + ("=" if inclusive else "")
-        where.append(f"({key} {comparison} ? OR ({key} = ? AND i.thread_id {tie} ?))")
-        params.extend((query.cursor[0], query.cursor[0], query.cursor[1]))
+        # A row-value comparison, so both databases bound the index range by it (an
+        # OR of the two columns would be a filter over the scan instead).
+        operator = comparison + ("=" if inclusive else "")
+        where.append(f"(i.{query.sort}, i.thread_id) {operator} (?, ?)")
+        params.extend(query.cursor)
     return where, params
 
 
