@@ -14,7 +14,7 @@ from gateway.store import SQLiteStore, StoreBackend
 from gateway.store.migrations import SQLITE_MIGRATIONS
 from gateway.store.rows import ThreadRow
 from gateway.store.sqlite import APPLICATION_ID
-from gateway.store.thread_index import IndexQuery
+from gateway.store.thread_index import IndexQuery, SortKey, page_sql
 from gateway.store.validation import NewMessage, NewThread, ThreadChanges
 from tests.store.backends import query
 
@@ -127,3 +127,24 @@ async def test_a_store_of_version_2_gets_its_index_filled(tmp_path: Path) -> Non
         assert await _rows(store) == {"thread_old": (None, 100, 250)}
         await store.thread_index.adopt_owner_key(KEY)  # what the gateway does at start
         assert await _rows(store) == {"thread_old": ("ann", 100, 250)}
+
+
+def test_a_page_is_one_bounded_index_range(tmp_path: Path) -> None:
+    """SQLite's plan of a page after a cursor: a search of the owner's index, bounded by the
+    cursor (not a scan from the top filtered row by row), and the join by primary key."""
+    path = tmp_path / "plan.sqlite3"
+    conn = sqlite3.connect(path)
+    for migration in SQLITE_MIGRATIONS:
+        for statement in migration.statements:
+            conn.execute(statement)
+    keys: tuple[tuple[SortKey, str], ...] = (
+        ("last_activity_at", "activity"),
+        ("created_at", "creation"),
+    )
+    for sort, index in keys:
+        sql, params = page_sql(IndexQuery("ann", sort, True, (5, "thread_x"), 20, True))
+        plan = " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+        bound = f"(owner=? AND ({sort},thread_id)<(?,?))"
+        assert f"USING INDEX thread_index_by_owner_{index} {bound}" in plan
+        assert "SCAN" not in plan
+    conn.close()
