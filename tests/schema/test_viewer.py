@@ -272,3 +272,26 @@ async def test_writes_past_the_gateway(sidebar: Sidebar) -> None:
         gone = await sidebar.as_(ALICE, "query($id: ID!) { thread(id: $id) { id } }", id=elsewhere)
         assert gone.codes == ["NOT_FOUND"]
     assert elsewhere not in _ids(await sidebar.page(ALICE))
+
+
+async def test_without_owner_isolation_every_caller_lists_every_thread(
+    make_settings: SettingsFactory,
+) -> None:
+    """Authentication alone (no OWNER_METADATA_KEY) isolates nothing: the list is every
+    thread the gateway knows, REST-made ones included; the subject is still the caller's."""
+    settings = make_settings(
+        auth_token_hashes=f"{token_digest(ALICE)},{token_digest(BOB)}", store_api_key=STORE_KEY
+    )
+    async for gateway in start_gateway(settings):
+        made = await gateway.http.post(
+            "/v1/threads", json={}, headers={"Authorization": f"Bearer {STORE_KEY}"}
+        )
+        assert made.status_code == 200
+        for token in (ALICE, BOB):
+            result = await gateway.graphql.execute(
+                "{ viewer { subject threads { nodes { id } } } }",
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert not result.errors, result.errors
+            assert result.data["viewer"]["subject"] == f"token:{token_digest(token)[:12]}"
+            assert result.data["viewer"]["threads"]["nodes"] == [{"id": made.json()["id"]}]
