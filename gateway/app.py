@@ -34,6 +34,12 @@ from gateway.published_schema import install_schema_route
 from gateway.router import GatewayGraphQLRouter, remember_sub_response
 from gateway.schema import Context, build_schema
 from gateway.store import StoreMount, create_backend, create_store_app
+from gateway.thread_index import (
+    EmbeddedThreadIndex,
+    RecordedThreadIndex,
+    ThreadIndex,
+    ThreadRecorder,
+)
 from gateway.upstream import Upstream, UpstreamClient
 from gateway.wire_contract import is_request_id
 
@@ -74,11 +80,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     observability = Observability(settings)
     authenticator = Authenticator.from_settings(settings)
     settings = _close_the_store_door(settings, authenticator.required)
-    database = (
-        create_backend(settings.store_location, pool_size=settings.store_pool_size)
-        if settings.embedded
-        else None
-    )
+    # The state database: the embedded store's, or (remote upstream) the gateway's own
+    # state only, the thread index (gateway.thread_index).
+    state = create_backend(settings.store_location, pool_size=settings.store_pool_size)
+    database = state if settings.embedded else None
     store_app = (
         create_store_app(
             database,
@@ -87,21 +92,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if database is not None
         else None
     )
+    thread_index: ThreadIndex = (
+        EmbeddedThreadIndex(state.thread_index)
+        if settings.embedded
+        else RecordedThreadIndex(state.thread_index)
+    )
+    recorder = (
+        None
+        if settings.embedded
+        else ThreadRecorder(state.thread_index, settings.owner_metadata_key)
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # The client first: a bad upstream setting fails before the database is opened.
         upstream = UpstreamClient.from_settings(settings, store_app=store_app)
         try:
-            if database is not None:
-                await database.open()
+            await state.open()
+            await state.thread_index.adopt_owner_key(settings.owner_metadata_key)
             app.state.upstream = upstream
             observability.attach(upstream, store=database)
             yield
         finally:
             await upstream.aclose()
-            if database is not None:
-                await database.close()
+            await state.close()
 
     async def get_context(request: Request, response: Response) -> Context:
         remember_sub_response(request, response)
@@ -125,7 +139,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             session = OwnedSession(
                 session, subject=principal.subject, key=settings.owner_metadata_key
             )
-        return Context(settings, session, request_id, observability.metrics.observe_batch)
+        return Context(
+            settings,
+            session,
+            request_id,
+            observability.metrics.observe_batch,
+            subject=principal.subject if principal is not None else None,
+            thread_index=thread_index,
+            recorder=recorder,
+        )
 
     graphql = GatewayGraphQLRouter(
         build_schema(settings),

@@ -54,12 +54,13 @@ def _serve(args: argparse.Namespace) -> int:
             print(f"messages-gateway: invalid GATEWAY_UPSTREAM_URL: {exc}", file=sys.stderr)
             return 2
     configure_logging(settings.log_level)
-    if settings.embedded:
-        try:
-            migrate(settings.store_location)  # the schema, once, before any worker starts
-        except StoreOpenError as exc:
-            print(f"messages-gateway: {exc}", file=sys.stderr)
-            return 2
+    # The state database, in both modes (over a remote upstream it holds the thread
+    # index): its schema, once, before any worker starts.
+    try:
+        migrate(settings.store_location)
+    except StoreOpenError as exc:
+        print(f"messages-gateway: {exc}", file=sys.stderr)
+        return 2
     options = server_options(settings)  # timeouts and the connection cap
     app: FastAPI | str
     if settings.workers == 1:

@@ -102,6 +102,12 @@ class OwnedSession:
             )
         return thread
 
+    def known_thread(self, thread: ThreadObject) -> None:
+        """Take a thread read from the store's own database as this operation's copy: its
+        stamp is still checked by ``_owned`` before any use, so it costs no fetch."""
+        if thread["id"] not in self._threads:
+            self._remember(thread)
+
     # --- threads --------------------------------------------------------------------
 
     async def create_thread(self, body: JSONObject) -> ThreadObject:

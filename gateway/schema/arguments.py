@@ -18,8 +18,10 @@ from gateway.wire_contract import DEFAULT_PAGE_SIZE, ID_PATTERN, MAX_PAGE_SIZE, 
 __all__ = [
     "PageKey",
     "PageRequest",
+    "RelayWindow",
     "check_id",
     "page_request",
+    "relay_window",
 ]
 
 
@@ -81,6 +83,40 @@ def _reject(message: str) -> GatewayError:
     return GatewayError(message, ErrorCode.BAD_USER_INPUT)
 
 
+@dataclass(frozen=True, slots=True)
+class RelayWindow:
+    """Relay's four arguments, checked: how many, from which cursor, which way."""
+
+    limit: int
+    cursor: str | None
+    backward: bool
+
+
+def relay_window(
+    *, first: int | None, after: str | None, last: int | None, before: str | None
+) -> RelayWindow:
+    """The rules of every connection here (DESIGN §4): neither ``first`` nor ``last``
+    means ``first: 20``; both lie in 1..100; ``first`` takes ``after``, ``last``
+    takes ``before``; any other mix is ``BAD_USER_INPUT``. Cursors are not checked
+    here: each connection knows its own."""
+    first, last = _given(first), _given(last)
+    after, before = _given(after), _given(before)
+    if first is not None and last is not None:
+        raise _reject("Give 'first' or 'last', not both.")
+    if after is not None and before is not None:
+        raise _reject("Give 'after' or 'before', not both.")
+    if first is not None and before is not None:
+        raise _reject("'first' pages forward and takes 'after'; use 'last' with 'before'.")
+    if last is not None and after is not None:
+        raise _reject("'last' pages backward and takes 'before'; use 'first' with 'after'.")
+    if last is not None or before is not None:
+        limit = _size(last, "last") if last is not None else DEFAULT_PAGE_SIZE
+        return RelayWindow(limit, before, True)
+    return RelayWindow(
+        _size(first, "first") if first is not None else DEFAULT_PAGE_SIZE, after, False
+    )
+
+
 def page_request(
     thread_id: str,
     *,
@@ -95,28 +131,17 @@ def page_request(
 
     Arguments a query leaves out arrive as ``UNSET``; they count as not given.
     """
-    first, last = _given(first), _given(last)
-    after, before, run_id = _given(after), _given(before), _given(run_id)
+    run_id = _given(run_id)
     check_id(thread_id, "threadId")
-    if first is not None and last is not None:
-        raise _reject("Give 'first' or 'last', not both.")
-    if after is not None and before is not None:
-        raise _reject("Give 'after' or 'before', not both.")
-    if first is not None and before is not None:
-        raise _reject("'first' pages forward and takes 'after'; use 'last' with 'before'.")
-    if last is not None and after is not None:
-        raise _reject("'last' pages backward and takes 'before'; use 'first' with 'after'.")
-    if after is not None:
-        check_id(after, "after")
-    if before is not None:
-        check_id(before, "before")
+    window = relay_window(first=first, after=after, last=last, before=before)
+    if window.cursor is not None:
+        check_id(window.cursor, "before" if window.backward else "after")
     if run_id is not None:
         check_id(run_id, "runId")
-    backward = last is not None or before is not None
-    if backward:
-        limit = _size(last, "last") if last is not None else DEFAULT_PAGE_SIZE
+    if window.backward:
         wire_order: Literal["asc", "desc"] = "asc" if order is SortOrder.DESC else "desc"
-        return PageRequest(PageKey(thread_id, wire_order, before, limit, run_id), True, before)
-    limit = _size(first, "first") if first is not None else DEFAULT_PAGE_SIZE
+        key = PageKey(thread_id, wire_order, window.cursor, window.limit, run_id)
+        return PageRequest(key, True, window.cursor)
     forward_order: Literal["asc", "desc"] = "asc" if order is SortOrder.ASC else "desc"
-    return PageRequest(PageKey(thread_id, forward_order, after, limit, run_id), False, after)
+    key = PageKey(thread_id, forward_order, window.cursor, window.limit, run_id)
+    return PageRequest(key, False, window.cursor)

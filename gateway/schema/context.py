@@ -9,8 +9,10 @@ from strawberry.fastapi import BaseContext
 from strawberry.types import Info as StrawberryInfo
 
 from gateway.config import Settings
+from gateway.schema.activity import ThreadActivity
 from gateway.schema.loaders import BatchObserver, Loaders
 from gateway.schema.plan import OperationPlan
+from gateway.thread_index import ThreadIndex, ThreadRecorder
 from gateway.upstream import Upstream
 
 __all__ = ["Context", "Info"]
@@ -25,12 +27,21 @@ class Context(BaseContext):
         session: Upstream,
         request_id: str,
         on_batch: BatchObserver | None = None,
+        *,
+        subject: str | None = None,
+        thread_index: ThreadIndex | None = None,
+        recorder: ThreadRecorder | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
         self.session = session
         self.request_id = request_id
-        self.loaders = Loaders(session, on_batch)
+        self.loaders = Loaders(session, on_batch, recorder)
+        # The viewer (gateway.schema.viewer): the caller's subject (None without
+        # authentication), the thread index and the lastActivityAt lookups.
+        self.subject = subject
+        self.thread_index = thread_index
+        self.activity = ThreadActivity(thread_index)
         # Tokens parsed for this HTTP request so far: a batch's documents share
         # MAX_TOKENS (limits.LimitedParser).
         self.tokens_spent = 0

@@ -76,11 +76,14 @@ def id_count(arguments: Arguments) -> int:
 
 
 def upstream_field(
-    calls: Callable[[Arguments], int] | int = 1, fan_out: Callable[[Arguments], int] | int = 1
+    calls: Callable[[Arguments], int] | int = 1,
+    fan_out: Callable[[Arguments], int] | int = 1,
+    *,
+    description: str | None = None,
 ) -> Callable[[_Resolver], _Resolver]:
     """``@strawberry.field`` for a resolver that reaches the upstream, with its cost."""
     decorate: Callable[[_Resolver], _Resolver] = strawberry.field(
-        metadata=upstream_cost(calls, fan_out)
+        metadata=upstream_cost(calls, fan_out), description=description
     )
     return decorate
 

@@ -13,6 +13,7 @@ __all__ = [
     "MessageRole",
     "MessageStatus",
     "SortOrder",
+    "ThreadOrderField",
     "UserErrorCode",
 ]
 
@@ -62,3 +63,9 @@ class AttachmentTool(Enum):
 class UserErrorCode(Enum):
     INVALID = "INVALID"
     NOT_FOUND = "NOT_FOUND"
+
+
+@strawberry.enum(description="What viewer.threads is ordered by (ties: by thread id).")
+class ThreadOrderField(Enum):
+    CREATED_AT = "created_at"
+    LAST_ACTIVITY = "last_activity_at"

@@ -27,6 +27,10 @@ concurrency cap). The rules, each asserted by ``tests/schema/test_call_counts.py
    ``updateMessage``) or forgets it (the deletes), and forgets the cached pages
    of the thread it touched, whether the write succeeded or failed (a failed
    write may still have happened upstream, e.g. on a timeout).
+5. **What was seen is recorded.** Over a remote upstream, a ``ThreadRecorder``
+   (gateway.thread_index) writes the threads returned, the threads found missing
+   or deleted, and the activity of pages and new messages to the thread index;
+   here, from the upstream's answers, never from resolvers.
 """
 
 from __future__ import annotations
@@ -40,11 +44,13 @@ from strawberry.dataloader import DataLoader
 from gateway.schema.arguments import PageKey
 from gateway.schema.plan import PageArguments
 from gateway.schema.prefetch import page_keys
+from gateway.thread_index import ThreadRecorder
 from gateway.upstream import (
     DeletedObject,
     JSONObject,
     MessageList,
     MessageObject,
+    NotFoundError,
     ThreadObject,
     Upstream,
 )
@@ -123,9 +129,15 @@ def _ignore_batch(loader: str, size: int) -> None:
 class Loaders:
     """The three loaders of one operation, bound to its upstream session."""
 
-    def __init__(self, session: Upstream, on_batch: BatchObserver | None = None) -> None:
+    def __init__(
+        self,
+        session: Upstream,
+        on_batch: BatchObserver | None = None,
+        recorder: ThreadRecorder | None = None,
+    ) -> None:
         self._session = session
         self._on_batch = on_batch or _ignore_batch
+        self._recorder = recorder
         self.threads: DataLoader[str, ThreadObject] = DataLoader(self._load_threads)
         self.messages: DataLoader[MessageKey, MessageObject] = DataLoader(self._load_messages)
         self.pages = PageLoader(self._load_pages)
@@ -136,7 +148,15 @@ class Loaders:
 
     async def _load_threads(self, ids: list[str]) -> list[ThreadObject | BaseException]:
         self._on_batch("threads", len(ids))
-        return await _each(ids, self._session.get_thread)
+        found = await _each(ids, self._session.get_thread)
+        if self._recorder is not None:
+            seen = [thread for thread in found if isinstance(thread, dict)]
+            gone = [i for i, got in zip(ids, found, strict=True) if isinstance(got, NotFoundError)]
+            if seen:
+                await self._recorder.threads_seen(seen)
+            if gone:
+                await self._recorder.threads_gone(gone)
+        return found
 
     async def _load_messages(self, keys: list[MessageKey]) -> list[MessageObject | BaseException]:
         self._on_batch("messages", len(keys))
@@ -166,6 +186,9 @@ class Loaders:
         page = await self._session.list_messages(key.thread_id, params)  # type: ignore[arg-type]
         for message in page["data"]:
             self.prime_message(message)
+        if self._recorder is not None and page["data"]:
+            newest = max(int(message["created_at"]) for message in page["data"])
+            await self._recorder.activity_seen([(key.thread_id, newest)])
         return page
 
     def prefetch_pages(self, thread_id: str, pages: list[PageArguments]) -> None:
@@ -178,6 +201,8 @@ class Loaders:
     async def create_thread(self, body: JSONObject) -> ThreadObject:
         thread = await self._session.create_thread(body)
         self.threads.prime(thread["id"], thread, force=True)
+        if self._recorder is not None:
+            await self._recorder.threads_seen([thread])
         return thread
 
     async def update_thread(self, thread_id: str, body: JSONObject) -> ThreadObject:
@@ -187,11 +212,16 @@ class Loaders:
             _forget(self.threads, thread_id)
             raise
         self.threads.prime(thread["id"], thread, force=True)
+        if self._recorder is not None:
+            await self._recorder.threads_seen([thread])
         return thread
 
     async def delete_thread(self, thread_id: str) -> DeletedObject:
         try:
-            return await self._session.delete_thread(thread_id)
+            deleted = await self._session.delete_thread(thread_id)
+            if self._recorder is not None:
+                await self._recorder.threads_gone([thread_id])
+            return deleted
         finally:
             _forget(self.threads, thread_id)
             self.pages.forget_thread(thread_id)
@@ -204,6 +234,8 @@ class Loaders:
         finally:
             self.pages.forget_thread(thread_id)
         self.prime_message(message)
+        if self._recorder is not None:
+            await self._recorder.activity_seen([(thread_id, int(message["created_at"]))])
         return message
 
     async def update_message(
@@ -225,6 +257,12 @@ class Loaders:
         finally:
             self._forget_message((thread_id, message_id))
             self.pages.forget_thread(thread_id)
+
+    def known_thread(self, thread: ThreadObject) -> None:
+        """A thread read from the embedded store's database (the thread index): cached as
+        if the upstream had returned it (no call for it in this operation)."""
+        self.threads.prime(thread["id"], thread)
+        self._session.known_thread(thread)
 
     def prime_message(self, message: MessageObject) -> None:
         """Remember a message the upstream just returned (replacing an older copy)."""

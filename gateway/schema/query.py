@@ -12,9 +12,12 @@ from gateway.schema.context import Info
 from gateway.schema.costs import id_count, page_size, upstream_field
 from gateway.schema.enums import SortOrder
 from gateway.schema.errors import ErrorCode, GatewayError
+from gateway.schema.node import Node
 from gateway.schema.prefetch import selected_pages
 from gateway.schema.types import Message, MessageConnection, Thread, load_connection
+from gateway.schema.viewer import Viewer, viewer_of
 from gateway.upstream import NotFoundError, ThreadObject
+from gateway.wire_contract import THREAD_ID_PREFIX
 
 __all__ = ["Query"]
 
@@ -28,6 +31,29 @@ class Query:
         pending = loaders.threads.load(thread_id)
         loaders.prefetch_pages(thread_id, selected_pages(info))
         return Thread.from_wire(await pending)
+
+    @upstream_field(
+        description=(
+            "A thread by id (owner isolation as for thread(id:)); any other id: null with "
+            "NOT_FOUND."
+        )
+    )
+    async def node(self, info: Info, id: ID) -> Node | None:
+        node_id = check_id(id, "id")
+        if not node_id.startswith(THREAD_ID_PREFIX):
+            raise GatewayError(
+                f"No node with id '{node_id}': only threads are nodes.",
+                ErrorCode.NOT_FOUND,
+                {"id": node_id},
+            )
+        loaders = info.context.loaders
+        pending = loaders.threads.load(node_id)
+        loaders.prefetch_pages(node_id, selected_pages(info))
+        return Thread.from_wire(await pending)
+
+    @strawberry.field
+    def viewer(self, info: Info) -> Viewer:
+        return viewer_of(info)
 
     @upstream_field(id_count, id_count)
     def threads(self, info: Info, ids: list[ID]) -> list[Thread | None]:

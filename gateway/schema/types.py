@@ -23,6 +23,7 @@ from gateway.schema.enums import (
     MessageStatus,
     SortOrder,
 )
+from gateway.schema.node import Node
 from gateway.schema.scalars import DateTime, Metadata
 from gateway.upstream import MessageList, MessageObject, ThreadObject
 
@@ -94,21 +95,40 @@ def _attachment(raw: dict[str, Any]) -> Attachment:
     return Attachment(file_id=raw.get("file_id"), tools=tools)
 
 
+async def _last_activity_at(root: Thread, info: Info) -> DateTime:
+    """From the index row the thread came with, else one batched index lookup."""
+    if root.activity is not None:
+        return max(root.activity, root.created_at)
+    return await info.context.activity.of(root.id, root.created_at)
+
+
 @strawberry.type
-class Thread:
+class Thread(Node):
     id: ID
     created_at: DateTime
     metadata: Metadata
     wire: Private[ThreadObject]
+    activity: Private[int | None]
+    """The last activity, when the thread came from the thread index."""
 
     @classmethod
-    def from_wire(cls, thread: ThreadObject) -> Thread:
+    def from_wire(cls, thread: ThreadObject, activity: int | None = None) -> Thread:
         return cls(
             id=ID(thread["id"]),
             created_at=thread["created_at"],
             metadata=thread.get("metadata") or {},
             wire=thread,
+            activity=activity,
         )
+
+    last_activity_at: DateTime = strawberry.field(
+        resolver=_last_activity_at,
+        description=(
+            "The later of createdAt and the newest message's createdAt (exact on the "
+            "embedded store; over a remote upstream, as seen through this gateway: its "
+            "writes, its reads, its polls)."
+        ),
+    )
 
     @strawberry.field
     def tool_resources(self) -> ToolResources | None:

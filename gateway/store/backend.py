@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from gateway.store.rows import MessagePage, MessageRow, ThreadRow
+from gateway.store.thread_index import ThreadIndexTable
 from gateway.store.validation import (
     ListQuery,
     MessageChanges,
@@ -83,6 +84,11 @@ class StoreBackend(Protocol):
 
     async def health(self) -> str | None:
         """``None`` when it can serve, else why not (for ``/readyz``; names no path or key)."""
+        ...
+
+    @property
+    def thread_index(self) -> ThreadIndexTable:
+        """The thread index in the same database (``thread_index``); usable once open."""
         ...
 
     # --- threads ------------------------------------------------------------------

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gateway.store.thread_index_schema import THREAD_INDEX_POSTGRES, THREAD_INDEX_SQLITE
+
 __all__ = [
     "POSTGRES_MIGRATIONS",
     "SCHEMA_VERSION",
@@ -92,6 +94,11 @@ SQLITE_MIGRATIONS = (
         "an index for listing a thread's messages of one run",
         ("CREATE INDEX messages_by_run ON messages (thread_id, run_id, created_at, seq)",),
     ),
+    Migration(
+        3,
+        "the thread index: each thread's owner and last activity, kept by triggers",
+        THREAD_INDEX_SQLITE,
+    ),
 )
 
 POSTGRES_MIGRATIONS = (
@@ -135,6 +142,11 @@ POSTGRES_MIGRATIONS = (
         2,
         "an index for listing a thread's messages of one run",
         ("CREATE INDEX messages_by_run ON messages (thread_id, run_id, created_at, seq)",),
+    ),
+    Migration(
+        3,
+        "the thread index: each thread's owner and last activity, kept by triggers",
+        THREAD_INDEX_POSTGRES,
     ),
 )
 

@@ -64,6 +64,7 @@ from gateway.store.rows import (
     MessageRow,
     ThreadRow,
 )
+from gateway.store.thread_index_postgres import PostgresThreadIndex
 from gateway.store.validation import (
     ListQuery,
     MessageChanges,
@@ -191,6 +192,7 @@ class PostgresStore:
         self._min = min_connections
         self._max = max_connections
         self._pool: AsyncConnectionPool[psycopg.AsyncConnection[tuple[Any, ...]]] | None = None
+        self._thread_index = PostgresThreadIndex(lambda: self.pool)
 
     @property
     def location(self) -> str:
@@ -199,6 +201,10 @@ class PostgresStore:
     @property
     def is_open(self) -> bool:
         return self._pool is not None
+
+    @property
+    def thread_index(self) -> PostgresThreadIndex:
+        return self._thread_index
 
     @property
     def pool(self) -> AsyncConnectionPool[psycopg.AsyncConnection[tuple[Any, ...]]]:

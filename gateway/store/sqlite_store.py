@@ -17,6 +17,7 @@ from gateway.store import repository
 from gateway.store.backend import ImportOutcome, StoreCounts
 from gateway.store.database import Database
 from gateway.store.rows import MessagePage, MessageRow, ThreadRow
+from gateway.store.thread_index_sqlite import SQLiteThreadIndex
 from gateway.store.validation import (
     ListQuery,
     MessageChanges,
@@ -33,6 +34,7 @@ class SQLiteStore:
 
     def __init__(self, path: Path, *, readers: int = 2) -> None:
         self.database = Database(path, readers=readers)
+        self._thread_index = SQLiteThreadIndex(self.database)
 
     @property
     def location(self) -> str:
@@ -41,6 +43,10 @@ class SQLiteStore:
     @property
     def is_open(self) -> bool:
         return self.database.is_open
+
+    @property
+    def thread_index(self) -> SQLiteThreadIndex:
+        return self._thread_index
 
     async def open(self) -> None:
         await self.database.open()

@@ -231,6 +231,9 @@ class UpstreamSession:
         url = self._upstream.base_url + "/threads"
         return await self._call(ops.CREATE_THREAD, url, ops.encode_body(body))
 
+    def known_thread(self, thread: ThreadObject) -> None:
+        return None  # every read is a call here; the loaders' cache holds the thread
+
     async def get_thread(self, thread_id: str) -> ThreadObject:
         url = self._thread_url(ops.GET_THREAD.name, thread_id)
         return await self._call(ops.GET_THREAD, url)

@@ -53,6 +53,7 @@ def test_codegen_writes_types_and_typed_documents(generated: Path) -> None:
         "PostMessage",
         "UpdateMessageMetadata",
         "DeleteMessage",
+        "Sidebar",
     ):
         assert f"export const {name}Document = new TypedDocumentString(" in operations
     assert "export type OlderMessagesQueryVariables" in operations

@@ -15,6 +15,7 @@ import httpx
 import pytest
 import respx
 
+from gateway.auth import token_digest
 from tests.conftest import Gateway, SettingsFactory, start_gateway
 from tests.graphql_client import GraphQLResponse
 from tests.schema.wire import MESSAGE_ID, THREAD_ID, list_json, message_json, thread_json
@@ -508,3 +509,116 @@ async def test_accounting_matches_the_requests_the_upstream_saw(
     # retried once: one call, two requests.
     assert accounting["calls"] == 3
     assert accounting["attempts"] == requests_seen == 4
+
+
+# --- the sidebar: viewer { threads } (gateway/schema/viewer.py) ----------------------
+
+SIDEBAR_PAGE = """query($first: Int) { viewer { threads(first: $first) {
+    edges { cursor node { id createdAt lastActivityAt metadata toolResources { fileSearch {
+      vectorStoreIds } } } }
+    pageInfo { hasNextPage endCursor } } } }"""
+
+
+async def test_a_sidebar_page_on_the_embedded_store_is_no_upstream_call(gateway: Gateway) -> None:
+    made = {await new_thread(gateway, metadata={"n": str(n)}) for n in range(25)}
+    result = await run(gateway, SIDEBAR_PAGE, first=20)
+    edges = result.data["viewer"]["threads"]["edges"]
+    assert len(edges) == 20 and {edge["node"]["id"] for edge in edges} <= made
+    assert all(edge["node"]["metadata"]["n"] for edge in edges)
+    assert result.data["viewer"]["threads"]["pageInfo"]["hasNextPage"] is True
+    assert result.upstream_calls == 0  # one index query; the index carries the threads
+
+
+async def test_a_sidebar_page_with_last_messages_is_one_call_per_thread(gateway: Gateway) -> None:
+    for _ in range(3):
+        await new_thread(gateway, messages=2)
+    result = await run(
+        gateway,
+        """{ viewer { threads(first: 20) { nodes { id
+             messages(first: 1) { nodes { text thread { id metadata } } } } } } }""",
+    )
+    nodes = result.data["viewer"]["threads"]["nodes"]
+    assert [node["messages"]["nodes"][0]["text"] for node in nodes] == ["m1"] * 3
+    # A page per thread; Message.thread is the thread the index primed.
+    assert result.upstream_calls == 3
+
+
+async def test_node_and_viewer_threads_share_the_thread_loader(gateway: Gateway) -> None:
+    thread_id = await new_thread(gateway)
+    result = await run(
+        gateway,
+        """query($t: ID!) { node(id: $t) { id ... on Thread { lastActivityAt } }
+             again: node(id: $t) { id } thread(id: $t) { id lastActivityAt } }""",
+        t=thread_id,
+    )
+    assert result.data["node"]["id"] == result.data["again"]["id"] == thread_id
+    assert result.data["node"]["lastActivityAt"] == result.data["thread"]["lastActivityAt"]
+    assert result.upstream_calls == 1  # lastActivityAt is an index lookup, never upstream
+
+
+async def test_a_remote_sidebar_page_fetches_each_thread_once_for_its_metadata(
+    make_settings: SettingsFactory,
+) -> None:
+    """Over a remote upstream the index knows ids and times: a page without metadata costs
+    nothing upstream; with metadata, one call per distinct thread, shared with the rest."""
+    base = "http://upstream.test/v1"
+    ids = [THREAD_ID, "thread_" + "b" * 24, "thread_" + "c" * 24]
+    settings = make_settings(
+        upstream_url=base, upstream_api_key="sk-server", auth_required=False, max_retries=0
+    )
+    with respx.mock(base_url=base, assert_all_called=False) as upstream:
+        for n, thread_id in enumerate(ids):
+            upstream.get(f"/threads/{thread_id}").respond(
+                json=thread_json(thread_id, metadata={"n": str(n)})
+            )
+        async for gateway in start_gateway(settings):
+            seen = await run(gateway, "query($ids: [ID!]!) { threads(ids: $ids) { id } }", ids=ids)
+            assert seen.upstream_calls == 3  # the reads that put them in the index
+            bare = await run(
+                gateway, "{ viewer { threads { nodes { id createdAt lastActivityAt } } } }"
+            )
+            assert sorted(node["id"] for node in bare.data["viewer"]["threads"]["nodes"]) == ids
+            assert bare.upstream_calls == 0
+            full = await run(
+                gateway,
+                """query($t: ID!) { viewer { threads { nodes { id metadata } } }
+                     thread(id: $t) { metadata } }""",
+                t=ids[1],
+            )
+            nodes = full.data["viewer"]["threads"]["nodes"]
+            assert {node["id"]: node["metadata"]["n"] for node in nodes} == {
+                ids[0]: "0",
+                ids[1]: "1",
+                ids[2]: "2",
+            }
+            assert full.upstream_calls == 3  # thread(id:) is one of the three
+        requests_seen = len(upstream.calls)
+    assert requests_seen == 6
+
+
+async def test_an_owner_isolated_sidebar_costs_no_ownership_checks(
+    make_settings: SettingsFactory,
+) -> None:
+    """The index already filtered by owner, and the stored threads it carries stand in for
+    the ownership fetch: a page with each thread's last message is one call per page."""
+    token = "sidebar-token-1d4e"
+    settings = make_settings(auth_token_hashes=token_digest(token), owner_metadata_key="owner")
+    headers = {"Authorization": f"Bearer {token}"}
+    async for gateway in start_gateway(settings):
+        fields = "\n".join(
+            f't{n}: createThread(input: {{messages: [{{text: "first {n}"}}]}}) {{ thread {{ id }} }}'
+            for n in range(4)
+        )
+        made = await gateway.graphql.execute(f"mutation {{ {fields} }}", headers=headers)
+        assert not made.errors and made.upstream_calls == 4
+        result = await gateway.graphql.execute(
+            """{ viewer { threads { nodes { id metadata
+                 messages(first: 1) { nodes { text } } } } } }""",
+            headers=headers,
+        )
+        assert not result.errors, result.errors
+        nodes = result.data["viewer"]["threads"]["nodes"]
+        assert sorted(node["messages"]["nodes"][0]["text"] for node in nodes) == [
+            f"first {n}" for n in range(4)
+        ]
+        assert result.upstream_calls == 4  # the four pages; no thread fetched to check its owner

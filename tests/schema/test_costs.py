@@ -47,11 +47,13 @@ def test_every_field_that_reaches_the_upstream_declares_its_cost() -> None:
     assert reaching == sorted(
         [
             "Query.thread",
+            "Query.node",
             "Query.threads",
             "Query.message",
             "Query.messages",
             "Thread.messages",
             "Message.thread",
+            "Viewer.threads",
             *(
                 f"Mutation.{name}"
                 for name in (
@@ -78,3 +80,9 @@ def test_declared_costs() -> None:
     threads = fields["Query.threads"][1]
     assert threads is not None
     assert threads.calls_for({"ids": ["a", "b"]}) == 2 == id_count({"ids": ["a", "b"]})
+    # A page of the viewer's threads: at most one thread fetch per node (metadata
+    # over a remote upstream), and a page's fan-out for the fields below.
+    viewer_threads = fields["Viewer.threads"][1]
+    assert viewer_threads is not None
+    assert viewer_threads.calls_for({"first": 20}) == 20 == viewer_threads.fan_out_for({})
+    assert viewer_threads.calls_for({"last": 7}) == 7

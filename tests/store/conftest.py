@@ -121,7 +121,7 @@ async def store(
         return
     url: str = request.getfixturevalue("postgres_session_database")
     async with PostgresStore(url, location=url) as postgres_store:
-        await query(postgres_store, "TRUNCATE threads, messages RESTART IDENTITY")
+        await query(postgres_store, "TRUNCATE threads, messages, thread_index RESTART IDENTITY")
         yield postgres_store
 
 

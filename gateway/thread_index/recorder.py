@@ -1,0 +1,56 @@
+"""``ThreadRecorder``: what the gateway learnt from the upstream, written to the index.
+
+Used over a remote upstream only (the embedded store's index is kept by its own
+triggers). The loaders call it with the upstream's answers, never resolvers:
+threads returned (created, modified, read) are recorded with their owner (the
+metadata value under ``OWNER_METADATA_KEY``), a 404 or a delete forgets a
+thread, a listed page or a created message moves its thread's last activity
+forward. A failure to record is logged and swallowed: the index is a
+by-product, and the caller's operation has already happened upstream.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from gateway.store.thread_index import IndexEntry, ThreadIndexTable
+from gateway.upstream import ThreadObject
+
+__all__ = ["ThreadRecorder"]
+
+logger = logging.getLogger("gateway.thread_index")
+
+
+class ThreadRecorder:
+    def __init__(self, table: ThreadIndexTable, owner_key: str | None) -> None:
+        self._table = table
+        self._owner_key = owner_key
+
+    def _owner(self, thread: ThreadObject) -> str | None:
+        if self._owner_key is None:
+            return None
+        owner = (thread.get("metadata") or {}).get(self._owner_key)
+        return owner if isinstance(owner, str) else None
+
+    async def threads_seen(self, threads: Sequence[ThreadObject]) -> None:
+        entries = [
+            IndexEntry(t["id"], self._owner(t), int(t["created_at"]), int(t["created_at"]))
+            for t in threads
+        ]
+        try:
+            await self._table.record(entries)
+        except Exception as exc:
+            logger.warning("could not record %d threads in the index: %r", len(entries), exc)
+
+    async def activity_seen(self, activity: Sequence[tuple[str, int]]) -> None:
+        try:
+            await self._table.record_activity(activity)
+        except Exception as exc:
+            logger.warning("could not record thread activity in the index: %r", exc)
+
+    async def threads_gone(self, thread_ids: Sequence[str]) -> None:
+        try:
+            await self._table.forget(thread_ids)
+        except Exception as exc:
+            logger.warning("could not remove threads from the index: %r", exc)

@@ -1,0 +1,42 @@
+"""Opaque keyset cursors: round trip, and everything else refused."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gateway.thread_index import InvalidCursorError, decode_cursor, encode_cursor
+
+THREAD = "thread_" + "a" * 24
+
+
+@given(
+    key=st.integers(min_value=0, max_value=2**40),
+    suffix=st.from_regex(r"[A-Za-z0-9]{1,24}", fullmatch=True),
+)
+def test_a_cursor_round_trips(key: int, suffix: str) -> None:
+    for sort in ("created_at", "last_activity_at"):
+        cursor = encode_cursor(sort, key, f"thread_{suffix}")  # type: ignore[arg-type]
+        assert "=" not in cursor and cursor.isascii()
+        assert decode_cursor(sort, cursor) == (key, f"thread_{suffix}")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        encode_cursor("created_at", 5, THREAD),  # another ordering's
+        "",
+        "not base64!",
+        base64.urlsafe_b64encode(b"a:-1:" + THREAD.encode()).decode(),
+        base64.urlsafe_b64encode(b"a:5:thread/../x").decode(),
+        base64.urlsafe_b64encode(b"a:5").decode(),
+        "é" * 4,
+        "A" * 500,
+    ],
+)
+def test_anything_else_is_refused(cursor: str) -> None:
+    with pytest.raises(InvalidCursorError):
+        decode_cursor("last_activity_at", cursor)
