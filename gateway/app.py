@@ -13,13 +13,16 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request, Response, WebSocket
 from fastapi.responses import JSONResponse
 from pydantic import SecretStr
+from starlette.requests import HTTPConnection
+from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from gateway.auth import (
     Authenticator,
     OwnedSession,
+    Principal,
     UnauthenticatedError,
     bearer_token,
     executes_graphql,
@@ -28,11 +31,14 @@ from gateway.auth import (
 from gateway.config import Settings
 from gateway.graphiql import install_graphiql
 from gateway.http_edge import install_http_edge
+from gateway.live.factory import create_bus
+from gateway.live.hub import LiveAccess, LiveHub
 from gateway.logs import quiet_library_loggers
 from gateway.observability import Observability
 from gateway.published_schema import install_schema_route
 from gateway.router import GatewayGraphQLRouter, remember_sub_response
 from gateway.schema import Context, build_schema
+from gateway.schema.loaders import Loaders
 from gateway.store import StoreMount, create_backend, create_store_app
 from gateway.upstream import Upstream, UpstreamClient
 from gateway.wire_contract import is_request_id
@@ -42,7 +48,7 @@ __all__ = ["create_app"]
 logger = logging.getLogger("gateway.app")
 
 
-def request_id_of(request: Request) -> str:
+def request_id_of(request: HTTPConnection) -> str:
     """The caller's ``X-Request-Id`` when the wire contract keeps it, else a fresh one."""
     given = request.headers.get("x-request-id")
     if given and is_request_id(given):
@@ -79,6 +85,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.embedded
         else None
     )
+    hub = LiveHub(
+        create_bus(settings),
+        per_connection=settings.max_subscriptions_per_connection,
+        per_caller=settings.max_subscriptions_per_caller,
+        queue_size=settings.subscription_queue_size,
+        owner_key=settings.owner_metadata_key,
+        on_lag=observability.metrics.observe_delivery_lag,
+    )
     store_app = (
         create_store_app(
             database,
@@ -95,24 +109,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             if database is not None:
                 await database.open()
+            await hub.bus.start()
             app.state.upstream = upstream
-            observability.attach(upstream, store=database)
+            app.state.live = hub
+            observability.attach(upstream, store=database, live=hub)
             yield
         finally:
+            await hub.bus.close()  # every stream completes
             await upstream.aclose()
             if database is not None:
                 await database.close()
 
-    async def get_context(request: Request, response: Response) -> Context:
-        remember_sub_response(request, response)
-        upstream: UpstreamClient = request.app.state.upstream
-        request_id = request_id_of(request)
-        authorization = request.headers.get("authorization")
-        # Gateway auth on: the bearer is the gateway's credential, never forwarded upstream.
-        principal = (
-            await authenticator.authenticate(authorization) if executes_graphql(request) else None
-        )
-        request.state.caller = principal.subject if principal is not None else None
+    def open_session(
+        upstream: UpstreamClient,
+        principal: Principal | None,
+        authorization: str | None,
+        request_id: str,
+    ) -> Upstream:
+        """One operation's upstream session for this caller (owned, with isolation on)."""
         session: Upstream = upstream.session(
             caller_token=None if authenticator.required else bearer_token(authorization),
             request_id=request_id,
@@ -125,14 +139,71 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             session = OwnedSession(
                 session, subject=principal.subject, key=settings.owner_metadata_key
             )
-        return Context(settings, session, request_id, observability.metrics.observe_batch)
+        return session
+
+    def live_access(
+        upstream: UpstreamClient, principal: Principal | None, authorization: str | None
+    ) -> LiveAccess:
+        """What a stream needs to start: a fresh session of the caller for each of its reads."""
+        return LiveAccess(
+            hub,
+            open_session=lambda: open_session(upstream, principal, authorization, uuid.uuid4().hex),
+            subject=principal.subject if principal is not None else None,
+            expires_at=principal.expires_at if principal is not None else None,
+        )
+
+    async def get_context(
+        request: HTTPConnection,
+        response: Response = None,  # type: ignore[assignment]  # none on a WebSocket
+    ) -> Context:
+        upstream: UpstreamClient = request.app.state.upstream
+        if isinstance(request, WebSocket) or not isinstance(request, Request):
+            # The caller is known at connection_init (GatewayGraphQLRouter.on_ws_connect):
+            # the upgrade's Authorization header, or the payload's "authorization".
+            context = Context(
+                settings,
+                open_session(upstream, None, None, request_id_of(request)),
+                request_id_of(request),
+                observability.metrics.observe_batch,
+                live=LiveAccess(hub),
+            )
+            context.authorize = lambda authorization: authorize_connection(
+                context, upstream, authorization
+            )
+            return context
+        remember_sub_response(request, response)
+        request_id = request_id_of(request)
+        authorization = request.headers.get("authorization")
+        # Gateway auth on: the bearer is the gateway's credential, never forwarded upstream.
+        principal = (
+            await authenticator.authenticate(authorization) if executes_graphql(request) else None
+        )
+        request.state.caller = principal.subject if principal is not None else None
+        session = open_session(upstream, principal, authorization, request_id)
+        return Context(
+            settings,
+            session,
+            request_id,
+            observability.metrics.observe_batch,
+            live=live_access(upstream, principal, authorization),
+        )
+
+    async def authorize_connection(
+        context: Context, upstream: UpstreamClient, authorization: str | None
+    ) -> None:
+        """Authenticate a WebSocket connection (``UnauthenticatedError``) and arm its context."""
+        principal = await authenticator.authenticate(authorization)
+        context.session = open_session(upstream, principal, authorization, context.request_id)
+        context.loaders = Loaders(context.session, observability.metrics.observe_batch)
+        context.live = live_access(upstream, principal, authorization)
 
     graphql = GatewayGraphQLRouter(
         build_schema(settings),
         context_getter=get_context,
         graphql_ide=None,  # the IDE page is gateway.graphiql's (install_graphiql below)
         allow_queries_via_get=True,
-        subscription_protocols=(),  # the schema has no subscriptions: no WebSocket endpoint
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_SSE_PROTOCOL),
+        max_subscriptions_per_connection=None,  # LiveHub's, with SUBSCRIPTION_LIMIT
     )
 
     app = FastAPI(

@@ -100,6 +100,7 @@ class Fanout:
     def __init__(self) -> None:
         self._by_topic: dict[str, set[Subscription]] = {}
         self.count = 0
+        self.received = 0  # events handed to ``deliver``
 
     def add(self, topic: str, queue_size: int) -> Subscription:
         subscription = Subscription(self, topic, queue_size)
@@ -120,6 +121,7 @@ class Fanout:
 
     def deliver(self, event: LoggedEvent) -> int:
         """Hand ``event`` to its thread's subscribers and to every-thread ones; how many."""
+        self.received += 1
         delivered = 0
         for topic in (event.thread_id, ALL_THREADS):
             for subscription in list(self._by_topic.get(topic, ())):
@@ -140,6 +142,11 @@ class EventBus(Protocol):
     @property
     def subscribers(self) -> int:
         """Open subscriptions in this process."""
+        ...
+
+    @property
+    def received(self) -> int:
+        """Events this bus has handed to its subscriptions' fan-out (published or read)."""
         ...
 
     async def start(self) -> None: ...

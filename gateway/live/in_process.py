@@ -24,6 +24,10 @@ class InProcessBus:
     def subscribers(self) -> int:
         return self._fanout.count
 
+    @property
+    def received(self) -> int:
+        return self._fanout.received
+
     async def start(self) -> None:
         return None
 

@@ -42,6 +42,10 @@ class LogBus(ABC):
         return self._fanout.count
 
     @property
+    def received(self) -> int:
+        return self._fanout.received
+
+    @property
     def cursor(self) -> int | None:
         return self._cursor
 

@@ -26,6 +26,7 @@ from gateway.schema.plan import PlanLimits
 from gateway.schema.query import Query
 from gateway.schema.scalars import SCALARS
 from gateway.schema.shape import ShapeLimits
+from gateway.schema.subscription import Subscription
 
 __all__ = ["GatewaySchema", "build_schema", "schema_sdl"]
 
@@ -89,6 +90,7 @@ def build_schema(settings: Settings | None = None) -> GatewaySchema:
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         scalar_overrides=SCALARS,
         config=config,
@@ -98,5 +100,7 @@ def build_schema(settings: Settings | None = None) -> GatewaySchema:
 
 def schema_sdl() -> str:
     """The SDL of the public contract, as written to ``schema.graphql``."""
-    schema = GatewaySchema(query=Query, mutation=Mutation, scalar_overrides=SCALARS)
+    schema = GatewaySchema(
+        query=Query, mutation=Mutation, subscription=Subscription, scalar_overrides=SCALARS
+    )
     return schema.as_str() + "\n"

@@ -3,12 +3,14 @@ the plan of each operation it executes."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from strawberry.fastapi import BaseContext
 from strawberry.types import Info as StrawberryInfo
 
 from gateway.config import Settings
+from gateway.live.hub import LiveAccess
 from gateway.schema.loaders import BatchObserver, Loaders
 from gateway.schema.plan import OperationPlan
 from gateway.upstream import Upstream
@@ -25,9 +27,15 @@ class Context(BaseContext):
         session: Upstream,
         request_id: str,
         on_batch: BatchObserver | None = None,
+        live: LiveAccess | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
+        # Subscriptions (WebSocket connection, SSE request): the live hub and the caller.
+        self.live = live
+        self.connection_params: dict[str, Any] | None = None
+        # WebSocket: authenticates the connection at connection_init (set by the app).
+        self.authorize: Callable[[str | None], Awaitable[None]] | None = None
         self.session = session
         self.request_id = request_id
         self.loaders = Loaders(session, on_batch)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.errors import ErrorCode
+from gateway.live.errors import CredentialExpiredError, SubscriptionLimitError
 from gateway.upstream import (
     AuthenticationError,
     BadRequestError,
@@ -75,6 +76,10 @@ def describe(exc: BaseException) -> tuple[str, dict[str, Any]] | None:
     """``(message, extensions)`` for a known failure, or None for an unexpected one."""
     if isinstance(exc, GatewayError):
         return exc.message, {"code": exc.code, **exc.extensions}
+    if isinstance(exc, SubscriptionLimitError):
+        return str(exc), {"code": ErrorCode.SUBSCRIPTION_LIMIT, "limit": exc.limit}
+    if isinstance(exc, CredentialExpiredError):
+        return str(exc), {"code": ErrorCode.UNAUTHENTICATED}
     if not isinstance(exc, UpstreamError):
         return None
     if isinstance(exc, InvalidIdError):
