@@ -1,0 +1,386 @@
+"""Subscriptions against a real ``serve`` process, through real clients.
+
+``gql`` (its websockets transport, graphql-transport-ws) subscribes; writes come
+through GraphQL mutations and through ``/v1`` with the official ``openai`` SDK
+(an assistant process writing its reply). Server-sent events (graphql-sse,
+distinct connections) are read with httpx's streaming response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import openai
+import pytest
+from gql import Client, GraphQLRequest, gql
+from gql.transport.exceptions import TransportQueryError
+from gql.transport.websockets import WebsocketsTransport
+
+from tests.live.server import LiveServer
+
+HANG = 15.0
+
+THREAD_EVENTS = gql(
+    """
+    subscription Watch($thread: ID!, $after: ID) {
+      threadEvents(threadId: $thread, after: $after) {
+        __typename
+        ... on MessageCreated { message { id text role } }
+        ... on MessageUpdated { message { id metadata } }
+        ... on MessageDeleted { threadId messageId }
+        ... on ThreadUpdated { thread { id metadata } }
+        ... on ThreadDeleted { threadId }
+      }
+    }
+    """
+)
+VIEWER_EVENTS = gql(
+    """
+    subscription Sidebar {
+      viewerThreadEvents {
+        __typename
+        ... on ThreadCreated { thread { id } }
+        ... on ThreadUpdated { thread { id metadata } }
+        ... on ThreadDeleted { threadId }
+      }
+    }
+    """
+)
+
+
+def watch(variables: dict[str, Any]) -> GraphQLRequest:
+    return GraphQLRequest(THREAD_EVENTS, variable_values=variables)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    running = LiveServer(
+        tmp_path_factory.mktemp("live"),
+        env={"GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION": "3"},
+    )
+    yield running
+    running.stop()
+
+
+async def graphql(
+    server: LiveServer, query: str, token: str | None = None, **variables: Any
+) -> Any:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with httpx.AsyncClient(timeout=HANG) as http:
+        answer = await http.post(
+            server.graphql_url, json={"query": query, "variables": variables}, headers=headers
+        )
+    body = answer.json()
+    assert "errors" not in body, body
+    return body["data"]
+
+
+async def new_thread(server: LiveServer, token: str | None = None) -> str:
+    data = await graphql(server, "mutation { createThread(input: {}) { thread { id } } }", token)
+    thread_id: str = data["createThread"]["thread"]["id"]
+    return thread_id
+
+
+async def post_message(server: LiveServer, thread_id: str, text: str) -> str:
+    data = await graphql(
+        server,
+        "mutation($t: ID!, $x: String!) { createMessage(input: "
+        "{threadId: $t, role: USER, content: [{text: $x}]}) { message { id } } }",
+        t=thread_id,
+        x=text,
+    )
+    message_id: str = data["createMessage"]["message"]["id"]
+    return message_id
+
+
+def ws_client(server: LiveServer, init: dict[str, Any] | None = None) -> Client:
+    transport = WebsocketsTransport(
+        url=server.ws_url,
+        subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
+        init_payload=init or {},
+    )
+    return Client(transport=transport)
+
+
+async def collect(stream: AsyncIterator[dict[str, Any]], count: int) -> list[dict[str, Any]]:
+    got: list[dict[str, Any]] = []
+    async with asyncio.timeout(HANG):
+        async for result in stream:
+            got.append(result)
+            if len(got) == count:
+                break
+    return got
+
+
+async def started_after(server: LiveServer, field: str, before: int) -> None:
+    async with asyncio.timeout(HANG):
+        while server.log.count(f"subscription start field={field}") <= before:
+            await asyncio.sleep(0.02)
+
+
+def starts(server: LiveServer, field: str = "threadEvents") -> int:
+    return server.log.count(f"subscription start field={field}")
+
+
+async def test_ten_messages_from_v1_and_graphql_arrive_in_order(server: LiveServer) -> None:
+    thread_id = await new_thread(server)
+    sdk = openai.AsyncOpenAI(base_url=f"{server.base_url}/v1", api_key="unused", max_retries=0)
+    async with ws_client(server) as session:
+        before = starts(server)
+        reader = asyncio.create_task(collect(session.subscribe(watch({"thread": thread_id})), 10))
+        await started_after(server, "threadEvents", before)
+        sent: list[str] = []
+        for i in range(5):
+            made = await sdk.beta.threads.messages.create(
+                thread_id, role="assistant", content=f"sdk {i}"
+            )
+            sent.append(made.id)
+            sent.append(await post_message(server, thread_id, f"graphql {i}"))
+        got = await reader
+    assert [event["threadEvents"]["message"]["id"] for event in got] == sent
+    assert {event["threadEvents"]["__typename"] for event in got} == {"MessageCreated"}
+    assert got[0]["threadEvents"]["message"] == {
+        "id": sent[0],
+        "text": "sdk 0",
+        "role": "ASSISTANT",
+    }
+    await sdk.close()
+
+
+async def test_resume_after_replays_exactly_the_missing_ones(server: LiveServer) -> None:
+    thread_id = await new_thread(server)
+    had = [await post_message(server, thread_id, f"m{i}") for i in range(5)]
+    async with ws_client(server) as session:
+        before = starts(server)
+        reader = asyncio.create_task(
+            collect(
+                session.subscribe(watch({"thread": thread_id, "after": had[1]})),
+                5,
+            )
+        )
+        await started_after(server, "threadEvents", before)
+        later = [await post_message(server, thread_id, f"n{i}") for i in range(2)]
+        got = await reader
+    assert [e["threadEvents"]["message"]["id"] for e in got] == had[2:] + later
+
+
+async def test_resume_racing_writes_loses_and_repeats_nothing(server: LiveServer) -> None:
+    thread_id = await new_thread(server)
+    first = await post_message(server, thread_id, "first")
+    writes = 30
+
+    async def writer() -> list[str]:
+        return [await post_message(server, thread_id, f"w{i}") for i in range(writes)]
+
+    async with ws_client(server) as session:
+        written = asyncio.create_task(writer())
+        await asyncio.sleep(0)  # the writes race the subscription's start
+        got = await collect(
+            session.subscribe(watch({"thread": thread_id, "after": first})),
+            writes,
+        )
+        ids = await written
+    assert [e["threadEvents"]["message"]["id"] for e in got] == ids
+
+
+async def test_update_delete_and_thread_deletion_then_complete(server: LiveServer) -> None:
+    thread_id = await new_thread(server)
+    message_id = await post_message(server, thread_id, "to change")
+    async with ws_client(server) as session:
+        before = starts(server)
+        events: list[dict[str, Any]] = []
+
+        async def read_all() -> None:
+            async with asyncio.timeout(HANG):
+                async for result in session.subscribe(watch({"thread": thread_id})):
+                    events.append(result["threadEvents"])
+
+        reader = asyncio.create_task(read_all())
+        await started_after(server, "threadEvents", before)
+        await graphql(
+            server,
+            "mutation($t: ID!, $m: ID!) { updateMessage(input: {threadId: $t, id: $m, "
+            'metadata: {k: "v"}}) { message { id } } }',
+            t=thread_id,
+            m=message_id,
+        )
+        await graphql(
+            server,
+            "mutation($t: ID!, $m: ID!) { deleteMessage(input: {threadId: $t, id: $m}) "
+            "{ deletedMessageId } }",
+            t=thread_id,
+            m=message_id,
+        )
+        await graphql(
+            server,
+            'mutation($t: ID!) { updateThread(input: {id: $t, metadata: {topic: "x"}}) '
+            "{ thread { id } } }",
+            t=thread_id,
+        )
+        await graphql(
+            server,
+            "mutation($t: ID!) { deleteThread(input: {id: $t}) { deletedThreadId } }",
+            t=thread_id,
+        )
+        await reader  # the stream completed by itself after ThreadDeleted
+    assert events == [
+        {"__typename": "MessageUpdated", "message": {"id": message_id, "metadata": {"k": "v"}}},
+        {"__typename": "MessageDeleted", "threadId": thread_id, "messageId": message_id},
+        {"__typename": "ThreadUpdated", "thread": {"id": thread_id, "metadata": {"topic": "x"}}},
+        {"__typename": "ThreadDeleted", "threadId": thread_id},
+    ]
+
+
+async def test_viewer_stream_on_create_and_activity(server: LiveServer) -> None:
+    async with ws_client(server) as session:
+        before = starts(server, "viewerThreadEvents")
+        reader = asyncio.create_task(collect(session.subscribe(VIEWER_EVENTS), 2))
+        await started_after(server, "viewerThreadEvents", before)
+        thread_id = await new_thread(server)
+        await post_message(server, thread_id, "activity")
+        got = await reader
+    assert got == [
+        {"viewerThreadEvents": {"__typename": "ThreadCreated", "thread": {"id": thread_id}}},
+        {
+            "viewerThreadEvents": {
+                "__typename": "ThreadUpdated",
+                "thread": {"id": thread_id, "metadata": {}},
+            }
+        },
+    ]
+
+
+async def test_the_per_connection_limit(server: LiveServer) -> None:
+    thread_id = await new_thread(server)
+    async with ws_client(server) as session:
+        before = starts(server)
+        open_streams = [
+            asyncio.create_task(collect(session.subscribe(watch({"thread": thread_id})), 1))
+            for _ in range(3)
+        ]
+        await started_after(server, "threadEvents", before + 2)
+        with pytest.raises(TransportQueryError) as refused:
+            await collect(session.subscribe(watch({"thread": thread_id})), 1)
+        assert refused.value.errors is not None
+        assert refused.value.errors[0]["extensions"]["code"] == "SUBSCRIPTION_LIMIT"
+        await post_message(server, thread_id, "to all three")
+        done = await asyncio.gather(*open_streams)
+    assert [len(got) for got in done] == [1, 1, 1]
+
+
+async def test_server_sent_events_distinct_connections(server: LiveServer) -> None:
+    thread_id = await new_thread(server)
+    query = (
+        "subscription($t: ID!) { threadEvents(threadId: $t) "
+        "{ __typename ... on MessageCreated { message { id } } } }"
+    )
+    async with httpx.AsyncClient(timeout=HANG) as http:
+        before = starts(server)
+        async with http.stream(
+            "POST",
+            server.graphql_url,
+            json={"query": query, "variables": {"t": thread_id}},
+            headers={"Accept": "text/event-stream"},
+        ) as stream:
+            assert stream.status_code == 200
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            await started_after(server, "threadEvents", before)
+            message_id = await post_message(server, thread_id, "over sse")
+            data: list[Any] = []
+            async with asyncio.timeout(HANG):
+                async for line in stream.aiter_lines():
+                    if line.startswith("data: ") and line != "data: ":
+                        data.append(json.loads(line.removeprefix("data: ")))
+                        break
+    assert data == [
+        {"data": {"threadEvents": {"__typename": "MessageCreated", "message": {"id": message_id}}}}
+    ]
+
+
+# --- with authentication and owner isolation ----------------------------------------
+
+ALICE = "alice-token-0123456789"
+BOB = "bob-token-0123456789"
+
+
+@pytest.fixture(scope="module")
+def owned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    digests = ",".join(hashlib.sha256(t.encode()).hexdigest() for t in (ALICE, BOB))
+    running = LiveServer(
+        tmp_path_factory.mktemp("owned"),
+        env={"GATEWAY_AUTH_TOKEN_HASHES": digests, "GATEWAY_OWNER_METADATA_KEY": "owner"},
+    )
+    yield running
+    running.stop()
+
+
+async def test_another_owners_thread_is_forbidden_before_any_event(owned: LiveServer) -> None:
+    alices = await new_thread(owned, ALICE)
+    async with ws_client(owned, {"authorization": f"Bearer {BOB}"}) as session:
+        with pytest.raises(TransportQueryError) as refused:
+            await collect(session.subscribe(watch({"thread": alices})), 1)
+    assert refused.value.errors is not None
+    assert refused.value.errors[0]["extensions"]["code"] == "FORBIDDEN"
+    # Alice herself, with the token in the upgrade's header this time, is served.
+    transport = WebsocketsTransport(
+        url=owned.ws_url,
+        subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
+        headers={"Authorization": f"Bearer {ALICE}"},
+    )
+    async with Client(transport=transport) as session:
+        before = starts(owned)
+        reader = asyncio.create_task(collect(session.subscribe(watch({"thread": alices})), 1))
+        await started_after(owned, "threadEvents", before)
+        await graphql(
+            owned,
+            "mutation($t: ID!) { createMessage(input: {threadId: $t, role: USER, "
+            'content: [{text: "mine"}]}) { message { id } } }',
+            ALICE,
+            t=alices,
+        )
+        got = await reader
+    assert got[0]["threadEvents"]["__typename"] == "MessageCreated"
+
+
+def close_code(error: BaseException) -> int | None:
+    """The WebSocket close code the server sent, from the client error's cause chain."""
+    cause: BaseException | None = error
+    while cause is not None:
+        received = getattr(cause, "rcvd", None)
+        if received is not None:
+            code: int = received.code
+            return code
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
+async def test_an_unauthenticated_connection_is_refused(owned: LiveServer) -> None:
+    with pytest.raises(Exception) as refused:  # the client's close error
+        async with ws_client(owned, {"authorization": "Bearer wrong"}) as session:
+            await collect(session.subscribe(VIEWER_EVENTS), 1)
+    assert close_code(refused.value) == 4403  # strawberry's "Forbidden" at connection_init
+    async with httpx.AsyncClient(timeout=HANG) as http:
+        answer = await http.post(
+            owned.graphql_url,
+            json={"query": "subscription { viewerThreadEvents { __typename } }"},
+            headers={"Accept": "text/event-stream"},
+        )
+    assert answer.status_code == 401
+
+
+async def test_the_viewer_sees_only_their_own_threads(owned: LiveServer) -> None:
+    async with ws_client(owned, {"authorization": f"Bearer {ALICE}"}) as session:
+        before = starts(owned, "viewerThreadEvents")
+        reader = asyncio.create_task(collect(session.subscribe(VIEWER_EVENTS), 1))
+        await started_after(owned, "viewerThreadEvents", before)
+        await new_thread(owned, BOB)
+        alices = await new_thread(owned, ALICE)
+        got = await reader
+    assert got == [
+        {"viewerThreadEvents": {"__typename": "ThreadCreated", "thread": {"id": alices}}}
+    ]
