@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import time
 from collections import Counter
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
@@ -122,7 +123,9 @@ class LiveHub:
         self._callers[caller] += 1
         self.stats.started += 1
         began = time.monotonic()
-        logger.info("subscription start field=%s caller=%s", field_name, caller)
+        logger.info(
+            "subscription start field=%s caller=%s pid=%d", field_name, caller, os.getpid()
+        )
         outcome = "complete"
         try:
             yield

@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import json
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -384,3 +385,58 @@ async def test_the_viewer_sees_only_their_own_threads(owned: LiveServer) -> None
     assert got == [
         {"viewerThreadEvents": {"__typename": "ThreadCreated", "thread": {"id": alices}}}
     ]
+
+
+# --- across processes -----------------------------------------------------------------
+
+
+async def across(writer: LiveServer, readers: list[LiveServer]) -> None:
+    """Subscribers on every process receive every write made through ``writer``, in order."""
+    thread_id = await new_thread(writer)
+    clients = [ws_client(reader) for reader in readers]
+    sessions = [await client.connect_async() for client in clients]
+    try:
+        befores = [starts(reader) for reader in readers]
+        readings = [
+            asyncio.create_task(collect(session.subscribe(watch({"thread": thread_id})), 6))
+            for session in sessions
+        ]
+        for reader, before in zip(readers, befores, strict=True):
+            await started_after(reader, "threadEvents", before)
+        sent = [await post_message(writer, thread_id, f"x{i}") for i in range(6)]
+        for got in await asyncio.gather(*readings):
+            assert [e["threadEvents"]["message"]["id"] for e in got] == sent
+    finally:
+        for client in clients:
+            await client.close_async()
+
+
+async def test_two_replicas_on_one_postgres_database(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    from tests.store.postgres import create_database, drop_database
+
+    postgres = request.getfixturevalue("postgres_server")
+    url = create_database(postgres)
+    first = LiveServer(tmp_path, store_url=url)
+    second = LiveServer(tmp_path, store_url=url)
+    try:
+        await across(first, [first, second])
+        await across(second, [first, second])
+    finally:
+        first.stop()
+        second.stop()
+        drop_database(postgres, url)
+
+
+async def test_two_processes_on_one_sqlite_file(tmp_path: Path) -> None:
+    """The workers of one machine: two ``serve`` processes on one store file (this tree's
+    ``serve`` has no ``--workers`` yet; each worker would be such a process)."""
+    first = LiveServer(tmp_path)
+    second = LiveServer(tmp_path)
+    try:
+        await across(first, [first, second])
+        await across(second, [first, second])
+    finally:
+        first.stop()
+        second.stop()
