@@ -123,9 +123,7 @@ class LiveHub:
         self._callers[caller] += 1
         self.stats.started += 1
         began = time.monotonic()
-        logger.info(
-            "subscription start field=%s caller=%s pid=%d", field_name, caller, os.getpid()
-        )
+        logger.info("subscription start field=%s caller=%s pid=%d", field_name, caller, os.getpid())
         outcome = "complete"
         try:
             yield
