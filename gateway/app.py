@@ -33,6 +33,7 @@ from gateway.graphiql import install_graphiql
 from gateway.http_edge import install_http_edge
 from gateway.live.factory import create_bus
 from gateway.live.hub import LiveAccess, LiveHub
+from gateway.live.remote import PublishingSession, ThreadPoller
 from gateway.logs import quiet_library_loggers
 from gateway.observability import Observability
 from gateway.published_schema import install_schema_route
@@ -110,11 +111,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if database is not None:
                 await database.open()
             await hub.bus.start()
+            if not settings.embedded:  # a remote upstream pushes nothing: poll it
+                app.state.poller = ThreadPoller(
+                    hub.bus,
+                    lambda: open_session(upstream, None, None, uuid.uuid4().hex),
+                    interval=settings.poll_seconds,
+                )
+                await app.state.poller.start()
             app.state.upstream = upstream
             app.state.live = hub
             observability.attach(upstream, store=database, live=hub)
             yield
         finally:
+            poller: ThreadPoller | None = getattr(app.state, "poller", None)
+            if poller is not None:
+                await poller.close()
             await hub.bus.close()  # every stream completes
             await upstream.aclose()
             if database is not None:
@@ -135,6 +146,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             deadline=settings.operation_deadline,
             observer=observability.observe_upstream_call,
         )
+        if not settings.embedded:
+            # The embedded store logs its own writes; a remote upstream's are published here.
+            session = PublishingSession(session, hub.bus, getattr(app.state, "poller", None))
         if principal is not None and settings.owner_metadata_key:
             session = OwnedSession(
                 session, subject=principal.subject, key=settings.owner_metadata_key

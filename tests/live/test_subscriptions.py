@@ -440,3 +440,54 @@ async def test_two_processes_on_one_sqlite_file(tmp_path: Path) -> None:
     finally:
         first.stop()
         second.stop()
+
+
+# --- over a remote upstream ---------------------------------------------------------
+
+
+async def test_over_a_remote_upstream_own_writes_and_polled_ones(tmp_path: Path) -> None:
+    """Gateway B over gateway A's store: B's mutations are published at once; a message
+    written straight to the upstream (A's /v1, with the SDK) is found by B's poll; each
+    is received exactly once."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    upstream = LiveServer(tmp_path / "a")
+    gateway = LiveServer(
+        tmp_path / "b",
+        env={
+            "GATEWAY_UPSTREAM_URL": f"{upstream.base_url}/v1",
+            "GATEWAY_UPSTREAM_API_KEY": "unused",
+            "GATEWAY_POLL_SECONDS": "0.2",
+            "GATEWAY_AUTH_REQUIRED": "false",
+        },
+    )
+    sdk = openai.AsyncOpenAI(base_url=f"{upstream.base_url}/v1", api_key="unused", max_retries=0)
+    try:
+        thread_id = await new_thread(gateway)
+        async with ws_client(gateway) as session:
+            before = starts(gateway)
+            reader = asyncio.create_task(
+                collect(session.subscribe(watch({"thread": thread_id})), 4)
+            )
+            await started_after(gateway, "threadEvents", before)
+            # The poller's first round (within POLL_SECONDS) notes where the thread is; a
+            # message written elsewhere before it would be taken as the starting point.
+            await asyncio.sleep(0.6)
+            sent = [await post_message(gateway, thread_id, "through the gateway")]
+            elsewhere = await sdk.beta.threads.messages.create(
+                thread_id, role="assistant", content="written elsewhere"
+            )
+            sent.append(elsewhere.id)
+            sent.append(await post_message(gateway, thread_id, "again"))
+            elsewhere = await sdk.beta.threads.messages.create(
+                thread_id, role="assistant", content="and elsewhere"
+            )
+            sent.append(elsewhere.id)
+            got = await reader
+        received = [e["threadEvents"]["message"]["id"] for e in got]
+        assert sorted(received) == sorted(sent)
+        assert len(set(received)) == 4
+    finally:
+        await sdk.close()
+        gateway.stop()
+        upstream.stop()
