@@ -181,6 +181,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 observability.metrics.observe_batch,
                 live=LiveAccess(hub),
             )
+            context.tokens_per_operation = True
             context.authorize = lambda authorization: authorize_connection(
                 context, upstream, authorization
             )
@@ -218,6 +219,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_queries_via_get=True,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_SSE_PROTOCOL),
         max_subscriptions_per_connection=None,  # LiveHub's, with SUBSCRIPTION_LIMIT
+        keepalive_seconds=settings.subscription_keepalive,
     )
 
     app = FastAPI(

@@ -13,7 +13,10 @@ the client accepts, and leaves ``data`` out when execution never started.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Mapping
+from typing import Any
 
 from fastapi import Request, Response, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter
@@ -21,6 +24,11 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.http.streaming import SSETransport
+from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
@@ -77,8 +85,46 @@ class TextFrames(ASGIWebSocketAdapter):
             raise WebSocketDisconnected from exc
 
 
+class PingingTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
+    """graphql-transport-ws with keep-alive: a ``ping`` every ``keepalive_seconds`` once the
+    connection is acknowledged (the client answers ``pong``), so idle streams survive
+    proxies that drop silent connections, and a dead peer is found by the failed send."""
+
+    async def handle(self) -> None:
+        pinger = asyncio.create_task(self._ping())
+        try:
+            await super().handle()
+        finally:
+            pinger.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await pinger
+
+    async def _ping(self) -> None:
+        interval: float = getattr(self.view, "keepalive_seconds", 15.0)
+        while True:
+            await asyncio.sleep(interval)
+            if self.connection_acknowledged:
+                await self.send_message({"type": "ping"})
+
+
 class GatewayGraphQLRouter(GraphQLRouter[Context, None]):
     websocket_adapter_class = TextFrames
+    graphql_transport_ws_handler_class = PingingTransportWS
+
+    def __init__(self, *args: Any, keepalive_seconds: float = 15.0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.keepalive_seconds = keepalive_seconds
+
+        class KeptAliveSSE(SSETransport):
+            """graphql-sse with the same keep-alive (a ``: ping`` comment)."""
+
+            def __init__(self) -> None:
+                super().__init__(heartbeat_interval=keepalive_seconds)
+
+        self.stream_transport_classes_by_protocol = {
+            **self.stream_transport_classes_by_protocol,
+            GRAPHQL_SSE_PROTOCOL: KeptAliveSSE,
+        }
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """Authenticate the WebSocket at ``connection_init``; a refusal closes it (4403)."""

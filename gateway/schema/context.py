@@ -42,6 +42,8 @@ class Context(BaseContext):
         # Tokens parsed for this HTTP request so far: a batch's documents share
         # MAX_TOKENS (limits.LimitedParser).
         self.tokens_spent = 0
+        # A WebSocket connection's one context serves many operations: each its own budget.
+        self.tokens_per_operation = False
         # A batch executes several operations with this one context: each plan is
         # filed under its execution's coerced-variables dict (the very object every
         # resolver of that execution sees as ``info.variable_values``), and held with

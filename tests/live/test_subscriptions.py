@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import openai
 import pytest
+import websockets
 from gql import Client, GraphQLRequest, gql
 from gql.transport.exceptions import TransportQueryError
 from gql.transport.websockets import WebsocketsTransport
@@ -62,7 +63,10 @@ def watch(variables: dict[str, Any]) -> GraphQLRequest:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     running = LiveServer(
         tmp_path_factory.mktemp("live"),
-        env={"GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION": "3"},
+        env={
+            "GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION": "3",
+            "GATEWAY_SUBSCRIPTION_KEEPALIVE": "0.3",
+        },
     )
     yield running
     running.stop()
@@ -303,6 +307,55 @@ async def test_server_sent_events_distinct_connections(server: LiveServer) -> No
     ]
 
 
+async def test_keep_alive_pings_on_both_protocols(server: LiveServer) -> None:
+    """An idle stream gets pings: graphql-transport-ws ``ping`` messages, SSE comments."""
+    thread_id = await new_thread(server)
+    async with websockets.connect(server.ws_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+        await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+        async with asyncio.timeout(HANG):
+            assert json.loads(await ws.recv()) == {"type": "connection_ack"}
+            assert json.loads(await ws.recv()) == {"type": "ping"}
+            await ws.send(json.dumps({"type": "pong"}))
+            assert json.loads(await ws.recv()) == {"type": "ping"}
+    query = "subscription($t: ID!) { threadEvents(threadId: $t) { __typename } }"
+    async with (
+        httpx.AsyncClient(timeout=HANG) as http,
+        http.stream(
+            "POST",
+            server.graphql_url,
+            json={"query": query, "variables": {"t": thread_id}},
+            headers={"Accept": "text/event-stream"},
+        ) as stream,
+    ):
+        async with asyncio.timeout(HANG):
+            async for line in stream.aiter_lines():
+                if line.startswith(":"):
+                    assert line == ": ping"
+                    break
+
+
+async def test_subscription_documents_meet_the_same_limits(server: LiveServer) -> None:
+    thread_id = await new_thread(server)
+    aliases = " ".join(f"a{i}: __typename" for i in range(200))
+    async with ws_client(server) as session:
+        with pytest.raises(TransportQueryError) as refused:
+            await collect(
+                session.subscribe(
+                    GraphQLRequest(
+                        gql(
+                            "subscription($t: ID!) { threadEvents(threadId: $t) { "
+                            + aliases
+                            + " } }"
+                        ),
+                        variable_values={"t": thread_id},
+                    )
+                ),
+                1,
+            )
+    assert refused.value.errors is not None
+    assert refused.value.errors[0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+
+
 # --- with authentication and owner isolation ----------------------------------------
 
 ALICE = "alice-token-0123456789"
@@ -491,3 +544,61 @@ async def test_over_a_remote_upstream_own_writes_and_polled_ones(tmp_path: Path)
         await sdk.close()
         gateway.stop()
         upstream.stop()
+
+
+# --- the end of a stream: an expired token, a shutdown ----------------------------------
+
+JWT_SECRET = "a-test-secret-of-at-least-thirty-two-bytes!"
+
+
+async def test_an_expiring_token_ends_the_stream(tmp_path: Path) -> None:
+    import time
+
+    import jwt
+
+    server = LiveServer(tmp_path, env={"GATEWAY_JWT_KEY": JWT_SECRET})
+    try:
+        token = jwt.encode(
+            {"sub": "carol", "exp": int(time.time()) + 3}, JWT_SECRET, algorithm="HS256"
+        )
+        thread_id = await new_thread(server, token)
+        async with ws_client(server, {"authorization": f"Bearer {token}"}) as session:
+            with pytest.raises(TransportQueryError) as ended:
+                await collect(session.subscribe(watch({"thread": thread_id})), 1)
+        assert ended.value.errors is not None
+        assert ended.value.errors[0]["extensions"]["code"] == "UNAUTHENTICATED"
+        assert "subscription end field=threadEvents caller=carol" in server.log
+    finally:
+        server.stop()
+
+
+async def test_shutdown_ends_every_stream(tmp_path: Path) -> None:
+    server = LiveServer(tmp_path)
+    thread_id = await new_thread(server)
+    ended: list[str] = []
+    try:
+        async with ws_client(server) as session:
+            before = starts(server)
+
+            async def read() -> None:
+                try:
+                    async for _ in session.subscribe(watch({"thread": thread_id})):
+                        pass
+                    ended.append("complete")
+                except Exception as exc:  # the connection closed by the server
+                    ended.append(type(exc).__name__)
+
+            reader = asyncio.create_task(read())
+            await started_after(server, "threadEvents", before)
+            server.process.terminate()
+            async with asyncio.timeout(HANG):
+                await reader
+    except Exception:  # gql's own close of a socket already gone
+        pass
+    finally:
+        server.stop()
+    # uvicorn closes each WebSocket (1012, service restart: clients reconnect with
+    # ``after``), the hub logs each end, then the lifespan closes the bus.
+    assert ended, "the stream did not end"
+    assert "subscription end field=threadEvents" in server.log
+    assert "Application shutdown complete." in server.log, server.log
