@@ -34,6 +34,7 @@ from gateway.http_edge import install_http_edge
 from gateway.live.factory import create_bus
 from gateway.live.hub import LiveAccess, LiveHub
 from gateway.live.remote import PublishingSession, ThreadPoller
+from gateway.live.wakeup import WakeOnWrite
 from gateway.logs import quiet_library_loggers
 from gateway.observability import Observability
 from gateway.published_schema import install_schema_route
@@ -103,10 +104,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         else None
     )
 
+    served_store = WakeOnWrite(store_app, hub.bus.poke) if store_app is not None else None
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # The client first: a bad upstream setting fails before the database is opened.
-        upstream = UpstreamClient.from_settings(settings, store_app=store_app)
+        upstream = UpstreamClient.from_settings(settings, store_app=served_store)
         try:
             if database is not None:
                 await database.open()
@@ -241,6 +244,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"status": "ok"})
 
     app.include_router(graphql, prefix="/graphql")
-    if store_app is not None:
-        app.router.routes.append(StoreMount("/v1", store_app))
+    if served_store is not None:
+        app.router.routes.append(StoreMount("/v1", served_store))
     return app

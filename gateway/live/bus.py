@@ -166,3 +166,7 @@ class EventBus(Protocol):
     def subscribed_threads(self) -> list[str]:
         """The thread ids with subscribers in this process (for polling a remote upstream)."""
         ...
+
+    def poke(self) -> None:
+        """A write of this process committed: look for its events now (if there is a log)."""
+        ...

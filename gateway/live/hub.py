@@ -44,6 +44,8 @@ REPLAY_PAGE = 100
 """Messages read per upstream call while replaying."""
 
 logger = logging.getLogger("gateway.live")
+operation_log = logging.getLogger("gateway.operations")
+"""The operation log (``gateway.schema.oplog``): one line at each subscription's start and end."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +125,9 @@ class LiveHub:
         self._callers[caller] += 1
         self.stats.started += 1
         began = time.monotonic()
-        logger.info("subscription start field=%s caller=%s pid=%d", field_name, caller, os.getpid())
+        operation_log.info(
+            "subscription start field=%s caller=%s pid=%d", field_name, caller, os.getpid()
+        )
         outcome = "complete"
         try:
             yield
@@ -139,7 +143,7 @@ class LiveHub:
             if not self._callers[caller]:
                 del self._callers[caller]
             self.stats.ended += 1
-            logger.info(
+            operation_log.info(
                 "subscription end field=%s caller=%s outcome=%s seconds=%.3f",
                 field_name,
                 caller,

@@ -46,3 +46,6 @@ class InProcessBus:
 
     def subscribed_threads(self) -> list[str]:
         return self._fanout.topics()
+
+    def poke(self) -> None:
+        return None  # published events are delivered at once

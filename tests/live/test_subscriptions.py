@@ -602,3 +602,30 @@ async def test_shutdown_ends_every_stream(tmp_path: Path) -> None:
     assert ended, "the stream did not end"
     assert "subscription end field=threadEvents" in server.log
     assert "Application shutdown complete." in server.log, server.log
+
+
+async def test_metrics_show_subscriptions_events_and_lag(server: LiveServer) -> None:
+    thread_id = await new_thread(server)
+    async with ws_client(server) as session:
+        before = starts(server)
+        reader = asyncio.create_task(collect(session.subscribe(watch({"thread": thread_id})), 2))
+        await started_after(server, "threadEvents", before)
+        async with httpx.AsyncClient(timeout=HANG) as http:
+            during = (await http.get(f"{server.base_url}/metrics")).text
+        await post_message(server, thread_id, "one")
+        await post_message(server, thread_id, "two")
+        await reader
+    async with httpx.AsyncClient(timeout=HANG) as http:
+        after = (await http.get(f"{server.base_url}/metrics")).text
+
+    def value(text: str, name: str) -> float:
+        for line in text.splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+        raise AssertionError(f"{name} not in /metrics")
+
+    assert value(during, "gateway_subscriptions_active") >= 1
+    assert value(after, "gateway_subscription_events_delivered_total") >= 2
+    assert value(after, "gateway_subscription_events_received_total") >= 2
+    assert value(after, "gateway_subscription_delivery_lag_seconds_count") >= 2
+    assert "gateway.operations subscription start field=threadEvents" in server.log
