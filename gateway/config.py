@@ -241,7 +241,9 @@ class Settings(BaseSettings):
         default=20, ge=1, description="Subscriptions one WebSocket connection may hold at once."
     )
     max_subscriptions_per_caller: int = Field(
-        default=100, ge=1, description="Subscriptions one caller may hold at once, per process."
+        default=1000,
+        ge=1,
+        description="Subscriptions one caller may hold at once, per process.",
     )
     subscription_queue_size: int = Field(
         default=256,
