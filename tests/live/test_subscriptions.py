@@ -9,6 +9,7 @@ distinct connections) are read with httpx's streaming response.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 from collections.abc import AsyncIterator, Iterator
@@ -629,3 +630,49 @@ async def test_metrics_show_subscriptions_events_and_lag(server: LiveServer) -> 
     assert value(after, "gateway_subscription_events_received_total") >= 2
     assert value(after, "gateway_subscription_delivery_lag_seconds_count") >= 2
     assert "gateway.operations subscription start field=threadEvents" in server.log
+
+
+async def test_a_replica_killed_and_restarted_loses_nothing_on_resume(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Subscribers of a replica that dies (``kill -9``) reconnect to its replacement with
+    ``after``: the messages written meanwhile through the other replica are replayed,
+    then live ones follow, none lost or repeated."""
+    from tests.store.postgres import create_database, drop_database
+
+    postgres = request.getfixturevalue("postgres_server")
+    url = create_database(postgres)
+    survivor = LiveServer(tmp_path, store_url=url)
+    doomed = LiveServer(tmp_path, store_url=url)
+    replacement: LiveServer | None = None
+    try:
+        thread_id = await new_thread(survivor)
+        client = ws_client(doomed)
+        session = await client.connect_async()
+        before = starts(doomed)
+        reader = asyncio.create_task(collect(session.subscribe(watch({"thread": thread_id})), 2))
+        await started_after(doomed, "threadEvents", before)
+        first = [await post_message(survivor, thread_id, f"a{i}") for i in range(2)]
+        got = await reader
+        assert [e["threadEvents"]["message"]["id"] for e in got] == first
+        doomed.process.kill()
+        doomed.process.wait(timeout=10)
+        with contextlib.suppress(Exception):
+            await client.close_async()
+        missed = [await post_message(survivor, thread_id, f"b{i}") for i in range(3)]
+        replacement = LiveServer(tmp_path, store_url=url)
+        async with ws_client(replacement) as resumed:
+            before = starts(replacement)
+            reader = asyncio.create_task(
+                collect(resumed.subscribe(watch({"thread": thread_id, "after": first[-1]})), 5)
+            )
+            await started_after(replacement, "threadEvents", before)
+            live = [await post_message(survivor, thread_id, f"c{i}") for i in range(2)]
+            got = await reader
+        assert [e["threadEvents"]["message"]["id"] for e in got] == missed + live
+    finally:
+        survivor.stop()
+        doomed.stop()
+        if replacement is not None:
+            replacement.stop()
+        drop_database(postgres, url)
