@@ -223,6 +223,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_SSE_PROTOCOL),
         max_subscriptions_per_connection=None,  # LiveHub's, with SUBSCRIPTION_LIMIT
         keepalive_seconds=settings.subscription_keepalive,
+        # A browser page of another origin may open the WebSocket when CORS lets it call.
+        allowed_origins=tuple(settings.cors_origins or ()),
     )
 
     app = FastAPI(
