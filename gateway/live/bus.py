@@ -25,7 +25,7 @@ Contract (every implementation):
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Protocol
 
 from gateway.store.events import EventKind, LoggedEvent
@@ -63,6 +63,9 @@ class Subscription:
         self._limit = queue_size
         self.overflowed = False
         self.closed = False
+        # Called once on overflow: a consumer stuck in a send never reads the end marker,
+        # so whoever owns it is told at once (the live hub cancels the stream).
+        self.on_overflow: Callable[[], None] | None = None
 
     def offer(self, item: LoggedEvent | object) -> None:
         """Enqueue without waiting; past the bound the subscription is cut off."""
@@ -72,6 +75,8 @@ class Subscription:
             self.overflowed = True
             self._fanout.remove(self)
             self._queue.put_nowait(_CLOSED)
+            if self.on_overflow is not None:
+                self.on_overflow()
             return
         self._queue.put_nowait(item)
 

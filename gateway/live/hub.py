@@ -151,10 +151,24 @@ class LiveHub:
                 time.monotonic() - began,
             )
 
+    def _cut_off_when_behind(self, subscription: Subscription) -> None:
+        """On overflow, cancel the task consuming the stream: it may be stuck sending to a
+        client that stopped reading, where it would never see the end of its queue."""
+        consumer = asyncio.current_task()
+
+        def cut_off() -> None:
+            self.stats.slow_consumers += 1
+            operation_log.info("subscription cut off: slow consumer (queue full)")
+            if consumer is not None:
+                consumer.cancel()
+
+        subscription.on_overflow = cut_off
+
     async def _events(
         self, subscription: Subscription, expires_at: float | None
     ) -> AsyncGenerator[LoggedEvent, None]:
         """The subscription's events until the bus closes or the credential expires."""
+        self._cut_off_when_behind(subscription)
         try:
             while True:
                 try:
@@ -169,7 +183,6 @@ class LiveHub:
                 except TimeoutError:
                     raise CredentialExpiredError from None
                 except SlowConsumerError:
-                    self.stats.slow_consumers += 1
                     raise
                 except BusClosedError:
                     return

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -676,3 +677,80 @@ async def test_a_replica_killed_and_restarted_loses_nothing_on_resume(
         if replacement is not None:
             replacement.stop()
         drop_database(postgres, url)
+
+
+async def test_a_slow_consumer_is_disconnected_while_a_fast_one_keeps_up(tmp_path: Path) -> None:
+    """A client that stops reading: its socket's buffers fill, the server can no longer
+    send, its bounded queue overflows and its subscription is ended; a fast subscriber
+    of the same thread receives every event."""
+    server = LiveServer(tmp_path, env={"GATEWAY_SUBSCRIPTION_QUEUE_SIZE": "4"})
+    big = "x" * 200_000
+    # A small receive buffer, so the stalled client's kernel does not absorb megabytes.
+    stalled = socket.socket()
+    stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32_768)
+    stalled.connect(("127.0.0.1", server.port))
+    stalled.setblocking(False)
+    try:
+        thread_id = await new_thread(server)
+        async with (
+            ws_client(server) as fast,
+            websockets.connect(
+                server.ws_url,
+                subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+                sock=stalled,
+                max_queue=1,
+                max_size=None,
+                compression=None,  # the big texts compress to nothing otherwise
+            ) as slow,
+        ):
+            await slow.send(json.dumps({"type": "connection_init", "payload": {}}))
+            await slow.recv()
+            before = starts(server)
+            query = (
+                "subscription($t: ID!) { threadEvents(threadId: $t) "
+                "{ ... on MessageCreated { message { text } } } }"
+            )
+            await slow.send(
+                json.dumps(
+                    {
+                        "id": "1",
+                        "type": "subscribe",
+                        "payload": {"query": query, "variables": {"t": thread_id}},
+                    }
+                )
+            )
+            fast_events: list[dict[str, Any]] = []
+
+            async def read_fast() -> None:
+                async for result in fast.subscribe(
+                    GraphQLRequest(
+                        gql(
+                            "subscription($t: ID!) { threadEvents(threadId: $t) { "
+                            "... on MessageCreated { message { id text } } } }"
+                        ),
+                        variable_values={"t": thread_id},
+                    )
+                ):
+                    fast_events.append(result)
+
+            fast_reader = asyncio.create_task(read_fast())
+            await started_after(server, "threadEvents", before + 1)
+            written = 0
+            async with httpx.AsyncClient(base_url=server.base_url, timeout=HANG) as http:
+                while "cut off: slow consumer" not in server.log and written < 150:
+                    answer = await http.post(
+                        f"/v1/threads/{thread_id}/messages",
+                        json={"role": "assistant", "content": big},
+                        headers={"OpenAI-Beta": "assistants=v2"},
+                    )
+                    assert answer.status_code == 200, answer.text
+                    written += 1
+            assert "cut off: slow consumer" in server.log, f"not cut off after {written} writes"
+            async with asyncio.timeout(HANG * 2):
+                while len(fast_events) < written:
+                    await asyncio.sleep(0.05)
+            fast_reader.cancel()
+        assert len(fast_events) == written
+        assert all(len(e["threadEvents"]["message"]["text"]) == len(big) for e in fast_events)
+    finally:
+        server.stop()
