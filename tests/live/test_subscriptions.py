@@ -754,3 +754,20 @@ async def test_a_slow_consumer_is_disconnected_while_a_fast_one_keeps_up(tmp_pat
         assert all(len(e["threadEvents"]["message"]["text"]) == len(big) for e in fast_events)
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize(("host", "status"), [("evil.example", b"403"), ("127.0.0.1", b"101")])
+def test_the_host_allow_list_applies_to_the_websocket_upgrade(
+    server: LiveServer, host: str, status: bytes
+) -> None:
+    """DNS rebinding: an upgrade naming a host the gateway does not serve is refused before
+    it is accepted; one naming the loopback is switched to the WebSocket protocol."""
+    request = (
+        f"GET /graphql HTTP/1.1\r\nHost: {host}:{server.port}\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=HANG) as sock:
+        sock.sendall(request)
+        head = sock.recv(4096)
+    assert head.split(b" ")[1] == status, head
