@@ -121,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     interval=settings.poll_seconds,
                 )
                 await app.state.poller.start()
+                hub.poller = app.state.poller
             app.state.upstream = upstream
             app.state.live = hub
             observability.attach(upstream, store=database, live=hub)

@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from gateway.live.bus import (
     ALL_THREADS,
@@ -93,6 +93,10 @@ class LiveAccess:
     streams: int = 0
 
 
+class ThreadWatcher(Protocol):
+    async def watch(self, thread_id: str, session: Upstream) -> None: ...
+
+
 class LiveHub:
     def __init__(
         self,
@@ -112,6 +116,8 @@ class LiveHub:
         self._callers: Counter[str] = Counter()
         self._on_lag = on_lag
         self.stats = LiveStats(bus)
+        # Over a remote upstream: the poller, told of each new thread stream (remote.py).
+        self.poller: ThreadWatcher | None = None
 
     @asynccontextmanager
     async def slot(self, access: LiveAccess, field_name: str) -> AsyncIterator[None]:
@@ -125,9 +131,6 @@ class LiveHub:
         self._callers[caller] += 1
         self.stats.started += 1
         began = time.monotonic()
-        operation_log.info(
-            "subscription start field=%s caller=%s pid=%d", field_name, caller, os.getpid()
-        )
         outcome = "complete"
         try:
             yield
@@ -150,6 +153,17 @@ class LiveHub:
                 outcome,
                 time.monotonic() - began,
             )
+
+    @staticmethod
+    def _started(field_name: str, access: LiveAccess) -> None:
+        """The start line, once the stream is subscribed to the bus (a write committed
+        after it is an event of the stream: tests wait for this line before writing)."""
+        operation_log.info(
+            "subscription start field=%s caller=%s pid=%d",
+            field_name,
+            access.subject or "-",
+            os.getpid(),
+        )
 
     def _cut_off_when_behind(self, subscription: Subscription) -> None:
         """On overflow, cancel the task consuming the stream: it may be stuck sending to a
@@ -206,6 +220,9 @@ class LiveHub:
         subscription = await self.bus.subscribe(thread_id, queue_size=self._queue_size)
         live = self._events(subscription, access.expires_at)
         try:
+            if self.poller is not None:
+                await self.poller.watch(thread_id, access.open_session())
+            self._started("threadEvents", access)
             replayed: set[str] = set()
             if after is not None:
                 cursor = after
@@ -241,6 +258,7 @@ class LiveHub:
         subscription = await self.bus.subscribe(ALL_THREADS, queue_size=self._queue_size)
         live = self._events(subscription, access.expires_at)
         try:
+            self._started("viewerThreadEvents", access)
             async for event in live:
                 thread = _parsed(event.thread)
                 if thread is None or not self._visible(thread, access.subject):

@@ -71,6 +71,14 @@ class ThreadPoller:
         while len(known) > _KNOWN_PER_THREAD:
             known.popitem(last=False)
 
+    async def watch(self, thread_id: str, session: Upstream) -> None:
+        """A stream of ``thread_id`` just subscribed: note the thread's newest message now,
+        so a message written elsewhere before the first poll round is still found."""
+        if thread_id in self._newest:
+            return
+        latest = await session.list_messages(thread_id, {"order": "desc", "limit": 1})
+        self._newest.setdefault(thread_id, latest["data"][0]["id"] if latest["data"] else None)
+
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="thread-poller")
 

@@ -525,9 +525,6 @@ async def test_over_a_remote_upstream_own_writes_and_polled_ones(tmp_path: Path)
                 collect(session.subscribe(watch({"thread": thread_id})), 4)
             )
             await started_after(gateway, "threadEvents", before)
-            # The poller's first round (within POLL_SECONDS) notes where the thread is; a
-            # message written elsewhere before it would be taken as the starting point.
-            await asyncio.sleep(0.6)
             sent = [await post_message(gateway, thread_id, "through the gateway")]
             elsewhere = await sdk.beta.threads.messages.create(
                 thread_id, role="assistant", content="written elsewhere"
