@@ -243,6 +243,34 @@ class Settings(BaseSettings):
     owner_metadata_key: str | None = Field(
         default=None, description="Metadata key stamping each thread with its owner's subject."
     )
+    # --- live threads: subscriptions (gateway.live) ---------------------------------
+    max_subscriptions_per_connection: int = Field(
+        default=20, ge=1, description="Subscriptions one WebSocket connection may hold at once."
+    )
+    max_subscriptions_per_caller: int = Field(
+        default=1000,
+        ge=1,
+        description="Subscriptions one caller may hold at once, per process.",
+    )
+    subscription_queue_size: int = Field(
+        default=256,
+        ge=1,
+        description="Events a subscriber may fall behind before it is disconnected.",
+    )
+    subscription_keepalive: float = Field(
+        default=15.0, gt=0, description="Seconds between keep-alive pings on an idle stream."
+    )
+    event_poll_interval: float = Field(
+        default=0.05,
+        gt=0,
+        le=5,
+        description="Seconds between reads of the SQLite event log while it has subscribers.",
+    )
+    poll_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="Remote upstream: seconds between polls of each thread with subscribers.",
+    )
 
     @field_validator(
         "cors_origins", "auth_token_hashes", "jwt_algorithms", "allowed_hosts", mode="before"

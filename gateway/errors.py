@@ -34,6 +34,8 @@ class ErrorCode:
     BATCHING_DISABLED = "BATCHING_DISABLED"
     # Stopped while running (gateway/schema/execution.py):
     RESPONSE_TOO_LARGE = "RESPONSE_TOO_LARGE"
+    # Subscriptions (gateway/live):
+    SUBSCRIPTION_LIMIT = "SUBSCRIPTION_LIMIT"
 
 
 def code_of_uncoded(

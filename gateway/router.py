@@ -13,11 +13,26 @@ the client accepts, and leaves ``data`` out when execution never started.
 
 from __future__ import annotations
 
-from fastapi import Request, Response
+import asyncio
+import contextlib
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import Request, Response, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.http.streaming import SSETransport
+from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
 
+from gateway.auth import UnauthenticatedError
 from gateway.errors import ErrorCode, code_of_uncoded, is_request_error
 from gateway.graphql_over_http import response_media_type
 from gateway.response_json import encode_response
@@ -46,7 +61,81 @@ def never_executed(result: ExecutionResult) -> bool:
     )
 
 
+def connection_authorization(context: Context) -> str | None:
+    """A WebSocket's credential: ``connection_init`` payload ``{"authorization": "Bearer …"}``,
+    else the upgrade request's ``Authorization`` header."""
+    params = context.connection_params or {}
+    given = params.get("authorization", params.get("Authorization"))
+    if isinstance(given, str):
+        return given
+    request = getattr(context, "request", None)
+    header = request.headers.get("authorization") if request is not None else None
+    return header if isinstance(header, str) else None
+
+
+class TextFrames(ASGIWebSocketAdapter):
+    """graphql-transport-ws messages are text frames: strawberry would send our orjson
+    bytes as binary frames, which clients (graphql-ws, gql) refuse."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        encoded = self.view.encode_json(message)
+        try:
+            await self.ws.send_text(encoded.decode() if isinstance(encoded, bytes) else encoded)
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
+class PingingTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
+    """graphql-transport-ws with keep-alive: a ``ping`` every ``keepalive_seconds`` once the
+    connection is acknowledged (the client answers ``pong``), so idle streams survive
+    proxies that drop silent connections, and a dead peer is found by the failed send."""
+
+    async def handle(self) -> None:
+        pinger = asyncio.create_task(self._ping())
+        try:
+            await super().handle()
+        finally:
+            pinger.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await pinger
+
+    async def _ping(self) -> None:
+        interval: float = getattr(self.view, "keepalive_seconds", 15.0)
+        while True:
+            await asyncio.sleep(interval)
+            if self.connection_acknowledged:
+                await self.send_message({"type": "ping"})
+
+
 class GatewayGraphQLRouter(GraphQLRouter[Context, None]):
+    websocket_adapter_class = TextFrames
+    graphql_transport_ws_handler_class = PingingTransportWS
+
+    def __init__(self, *args: Any, keepalive_seconds: float = 15.0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.keepalive_seconds = keepalive_seconds
+
+        class KeptAliveSSE(SSETransport):
+            """graphql-sse with the same keep-alive (a ``: ping`` comment)."""
+
+            def __init__(self) -> None:
+                super().__init__(heartbeat_interval=keepalive_seconds)
+
+        self.stream_transport_classes_by_protocol = {
+            **self.stream_transport_classes_by_protocol,
+            GRAPHQL_SSE_PROTOCOL: KeptAliveSSE,
+        }
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Authenticate the WebSocket at ``connection_init``; a refusal closes it (4403)."""
+        if context.authorize is not None:
+            try:
+                await context.authorize(connection_authorization(context))
+            except UnauthenticatedError:
+                raise ConnectionRejectionError({"code": "UNAUTHENTICATED"}) from None
+        acknowledged: UnsetType = UNSET  # a connection_ack without payload
+        return acknowledged
+
     async def get_sub_response(self, request: Request) -> Response:
         """This request's sub-response, carrying the media type negotiated from
         ``Accept``: it is the one per-request object ``create_response`` is handed."""

@@ -50,6 +50,7 @@ class Principal:
 
     subject: str
     method: str  # "token" or "jwt"
+    expires_at: float | None = None  # a JWT's exp (unix seconds): ends a subscription
 
 
 class UnauthenticatedError(Exception):
@@ -221,4 +222,7 @@ class Authenticator:
             or subject.startswith("token:")  # the static tokens' namespace
         ):
             raise UnauthenticatedError("The token's subject is not usable.")
-        return Principal(subject, "jwt")
+        expires = claims.get("exp")
+        return Principal(
+            subject, "jwt", expires_at=float(expires) if isinstance(expires, int | float) else None
+        )

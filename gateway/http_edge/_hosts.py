@@ -9,7 +9,8 @@ no credential, so the allow-list is what keeps such a page from driving it.
 (``*.example.com``) or ``*`` (every host). Unset, it is the loopback names plus
 ``HOST`` when the gateway listens on loopback, and every host otherwise (a
 public listener's names are not known; set them). The port is not part of the
-comparison. A refused request is **400**, before any route runs.
+comparison. A refused request is **400**, before any route runs; a refused
+WebSocket upgrade is closed before it is accepted (**403**).
 """
 
 from __future__ import annotations
@@ -78,13 +79,17 @@ class AllowedHosts:
         self.patterns = patterns
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         hosts = [value for name, value in scope["headers"] if name == b"host"]
         name = host_name(hosts[0].decode("latin-1")) if len(hosts) == 1 else ""
         if name and _matches(name, self.patterns):
             await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            # Closing before accepting refuses the upgrade (the server answers 403).
+            await send({"type": "websocket.close", "code": 1008})
             return
         await refuse(
             scope,

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from gateway.upstream import BreakerState, CallRecord
 
-__all__ = ["ANONYMOUS", "OTHER", "GatewayMetrics"]
+__all__ = ["ANONYMOUS", "OTHER", "GatewayMetrics", "LiveCounts"]
 
 ANONYMOUS = "anonymous"
 """The operation label of an operation without a name."""
@@ -52,6 +53,63 @@ class _BreakerCollector(Collector):
             for state in _BREAKER_STATES:
                 family.add_metric([state], 1.0 if state == current else 0.0)
         yield family
+
+    def describe(self) -> Iterable[Metric]:
+        return []
+
+
+class LiveCounts(Protocol):
+    """What the live hub counts (``gateway.live.hub.LiveStats``), read at scrape time."""
+
+    @property
+    def active(self) -> int: ...
+    @property
+    def started(self) -> int: ...
+    @property
+    def delivered(self) -> int: ...
+    @property
+    def replayed(self) -> int: ...
+    @property
+    def slow_consumers(self) -> int: ...
+    @property
+    def received(self) -> int: ...
+
+
+class _LiveCollector(Collector):
+    def __init__(self, counts: Callable[[], LiveCounts | None]) -> None:
+        self._counts = counts
+
+    def collect(self) -> Iterable[Metric]:
+        counts = self._counts()
+        if counts is None:
+            return
+        yield GaugeMetricFamily(
+            "gateway_subscriptions_active", "Subscriptions open in this process.", counts.active
+        )
+        for name, help_text, value in (
+            ("gateway_subscriptions_started", "Subscriptions started.", counts.started),
+            (
+                "gateway_subscription_events_received",
+                "Events this process's bus received (published here or read from the log).",
+                counts.received,
+            ),
+            (
+                "gateway_subscription_events_delivered",
+                "Live events handed to subscribers (replayed ones not included).",
+                counts.delivered,
+            ),
+            (
+                "gateway_subscription_events_replayed",
+                "MessageCreated events replayed after `after` on a resume.",
+                counts.replayed,
+            ),
+            (
+                "gateway_subscription_slow_consumers",
+                "Subscriptions ended because their queue overflowed.",
+                counts.slow_consumers,
+            ),
+        ):
+            yield CounterMetricFamily(name, help_text, value)
 
     def describe(self) -> Iterable[Metric]:
         return []
@@ -107,6 +165,20 @@ class GatewayMetrics:
             buckets=_BATCH_SIZES,
             registry=r,
         )
+
+        self.delivery_lag = Histogram(
+            "gateway_subscription_delivery_lag_seconds",
+            "From an event's commit (its log timestamp) to its hand-over to a subscriber.",
+            buckets=_SECONDS,
+            registry=r,
+        )
+
+    def track_live(self, counts: Callable[[], LiveCounts | None]) -> None:
+        """Expose the live hub's counts, read from ``counts()`` at each scrape."""
+        self.registry.register(_LiveCollector(counts))
+
+    def observe_delivery_lag(self, seconds: float) -> None:
+        self.delivery_lag.observe(seconds)
 
     def track_breaker(self, state: Callable[[], BreakerState | None]) -> None:
         """Expose the read circuit breaker's state, read from ``state()`` at each scrape."""

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from fastapi import FastAPI
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from gateway.config import Settings
-from gateway.observability._metrics import GatewayMetrics
+from gateway.observability._metrics import GatewayMetrics, LiveCounts
 from gateway.observability._readiness import StoreHealth, check_readiness
 from gateway.observability._tracing import Tracing
 from gateway.upstream import BreakerState, CallRecord, UpstreamClient
 
 __all__ = ["Observability"]
+
+
+class LiveSource(Protocol):
+    """The live hub, as ``/metrics`` reads it."""
+
+    @property
+    def stats(self) -> LiveCounts: ...
 
 
 class Observability:
@@ -35,6 +44,8 @@ class Observability:
         self.tracing = tracing or Tracing()
         self._upstream: UpstreamClient | None = None
         self._store: StoreHealth | None = None
+        self._live: LiveSource | None = None
+        self.metrics.track_live(lambda: self._live.stats if self._live is not None else None)
         self.metrics.track_breaker(self._breaker_state)
         self.metrics.track_write_breaker(self._write_breaker_state)
 
@@ -46,13 +57,21 @@ class Observability:
 
     # --- hooks ------------------------------------------------------------------------
 
-    def attach(self, upstream: UpstreamClient, *, store: StoreHealth | None = None) -> None:
+    def attach(
+        self,
+        upstream: UpstreamClient,
+        *,
+        store: StoreHealth | None = None,
+        live: LiveSource | None = None,
+    ) -> None:
         """The lifespan's client: its breaker state is exported, its requests traced.
 
-        ``store``: the embedded store, whose own health ``/readyz`` checks first.
+        ``store``: the embedded store, whose own health ``/readyz`` checks first;
+        ``live``: the live hub, whose counts ``/metrics`` shows.
         """
         self._upstream = upstream
         self._store = store
+        self._live = live
         self.tracing.instrument_client(upstream)
 
     def observe_upstream_call(self, record: CallRecord) -> None:

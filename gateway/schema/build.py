@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
+from contextlib import aclosing
+from typing import Any
 
 from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
@@ -14,6 +16,7 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
+from strawberry.types.execution import PreExecutionError
 
 from gateway.config import Settings
 from gateway.observability import OperationObserver
@@ -26,6 +29,7 @@ from gateway.schema.plan import PlanLimits
 from gateway.schema.query import Query
 from gateway.schema.scalars import SCALARS
 from gateway.schema.shape import ShapeLimits
+from gateway.schema.subscription import Subscription
 
 __all__ = ["GatewaySchema", "build_schema", "schema_sdl"]
 
@@ -42,6 +46,30 @@ class GatewaySchema(Schema):
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         return None
+
+    async def stream(self, *args: Any, **kwargs: Any) -> Any:
+        """Strawberry's stream, with the limits' refusals as a first result.
+
+        The shape and token limits refuse a document by raising in ``on_parse``
+        (``LimitedParser``); on HTTP that becomes the 400 answer, but a stream
+        would end with no answer at all. Here the refusal is the stream's one
+        result, which graphql-transport-ws sends as the operation's ``error``.
+        """
+        source = await super().stream(*args, **kwargs)
+        return _refusal_as_result(source)
+
+
+async def _refusal_as_result(source: AsyncGenerator[Any, None]) -> AsyncGenerator[Any, None]:
+    started = False
+    try:
+        async with aclosing(source):
+            async for result in source:
+                started = True
+                yield result
+    except GraphQLError as refusal:
+        if started or not (refusal.extensions or {}).get("code"):
+            raise
+        yield PreExecutionError(data=None, errors=[refusal])
 
 
 def build_schema(settings: Settings | None = None) -> GatewaySchema:
@@ -89,6 +117,7 @@ def build_schema(settings: Settings | None = None) -> GatewaySchema:
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         scalar_overrides=SCALARS,
         config=config,
@@ -98,5 +127,7 @@ def build_schema(settings: Settings | None = None) -> GatewaySchema:
 
 def schema_sdl() -> str:
     """The SDL of the public contract, as written to ``schema.graphql``."""
-    schema = GatewaySchema(query=Query, mutation=Mutation, scalar_overrides=SCALARS)
+    schema = GatewaySchema(
+        query=Query, mutation=Mutation, subscription=Subscription, scalar_overrides=SCALARS
+    )
     return schema.as_str() + "\n"

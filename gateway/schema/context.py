@@ -3,12 +3,14 @@ the plan of each operation it executes."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from strawberry.fastapi import BaseContext
 from strawberry.types import Info as StrawberryInfo
 
 from gateway.config import Settings
+from gateway.live.hub import LiveAccess
 from gateway.schema.activity import ThreadActivity
 from gateway.schema.loaders import BatchObserver, Loaders
 from gateway.schema.plan import OperationPlan
@@ -27,6 +29,7 @@ class Context(BaseContext):
         session: Upstream,
         request_id: str,
         on_batch: BatchObserver | None = None,
+        live: LiveAccess | None = None,
         *,
         subject: str | None = None,
         thread_index: ThreadIndex | None = None,
@@ -34,6 +37,11 @@ class Context(BaseContext):
     ) -> None:
         super().__init__()
         self.settings = settings
+        # Subscriptions (WebSocket connection, SSE request): the live hub and the caller.
+        self.live = live
+        self.connection_params: dict[str, Any] | None = None
+        # WebSocket: authenticates the connection at connection_init (set by the app).
+        self.authorize: Callable[[str | None], Awaitable[None]] | None = None
         self.session = session
         self.request_id = request_id
         self.loaders = Loaders(session, on_batch, recorder)
@@ -45,6 +53,8 @@ class Context(BaseContext):
         # Tokens parsed for this HTTP request so far: a batch's documents share
         # MAX_TOKENS (limits.LimitedParser).
         self.tokens_spent = 0
+        # A WebSocket connection's one context serves many operations: each its own budget.
+        self.tokens_per_operation = False
         # A batch executes several operations with this one context: each plan is
         # filed under its execution's coerced-variables dict (the very object every
         # resolver of that execution sees as ``info.variable_values``), and held with

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.errors import ErrorCode
+from gateway.live.bus import SlowConsumerError
+from gateway.live.errors import CredentialExpiredError, SubscriptionLimitError
 from gateway.upstream import (
     AuthenticationError,
     BadRequestError,
@@ -75,6 +77,16 @@ def describe(exc: BaseException) -> tuple[str, dict[str, Any]] | None:
     """``(message, extensions)`` for a known failure, or None for an unexpected one."""
     if isinstance(exc, GatewayError):
         return exc.message, {"code": exc.code, **exc.extensions}
+    if isinstance(exc, SubscriptionLimitError):
+        return str(exc), {"code": ErrorCode.SUBSCRIPTION_LIMIT, "limit": exc.limit}
+    if isinstance(exc, CredentialExpiredError):
+        return str(exc), {"code": ErrorCode.UNAUTHENTICATED}
+    if isinstance(exc, SlowConsumerError):
+        return (
+            "This subscriber fell too far behind (SUBSCRIPTION_QUEUE_SIZE events) and was "
+            "disconnected; subscribe again with `after` to resume.",
+            {"code": ErrorCode.SUBSCRIPTION_LIMIT, "limit": "queue"},
+        )
     if not isinstance(exc, UpstreamError):
         return None
     if isinstance(exc, InvalidIdError):

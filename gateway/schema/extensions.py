@@ -50,6 +50,14 @@ class ErrorMapping(SchemaExtension):
         if result is not None and result.errors:
             result.errors = [self._map(error) for error in result.errors]
 
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """A subscription's results (each event, or the error that ends it) are coded
+        one by one, before the transport sends them."""
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = [self._map(error) for error in errors]
+        yield
+
     def _map(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error
         if original is not None and any(error is seen for seen in self._validation_errors):

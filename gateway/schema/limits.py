@@ -185,6 +185,8 @@ class LimitedParser(SchemaExtension):
         context = self.execution_context
         if context.graphql_document is None and context.query:
             request = context.context if isinstance(context.context, Context) else None
+            if request is not None and request.tokens_per_operation:
+                request.tokens_spent = 0  # a WebSocket's context outlives each operation
             allowed = self.max_tokens - (request.tokens_spent if request is not None else 0)
             if allowed <= 0:
                 bad_request(context.context)

@@ -29,6 +29,7 @@ __all__ = [
     "POSTGRES_MIGRATIONS",
     "SCHEMA_VERSION",
     "SQLITE_MIGRATIONS",
+    "THREAD_EVENTS_VERSION",
     "Migration",
     "SchemaTooNewError",
     "plan",
@@ -53,6 +54,10 @@ class SchemaTooNewError(Exception):
         self.found = found
         self.known = known
 
+
+THREAD_EVENTS_VERSION = 4
+"""The version that adds the event log (``gateway.live``). Planned as 4, after the
+thread index of issue 12 (version 3 on its branch): one constant to renumber at the merge."""
 
 SQLITE_MIGRATIONS = (
     Migration(
@@ -98,6 +103,24 @@ SQLITE_MIGRATIONS = (
         3,
         "the thread index: each thread's owner and last activity, kept by triggers",
         THREAD_INDEX_SQLITE,
+    ),
+    Migration(
+        THREAD_EVENTS_VERSION,
+        "the event log of thread and message changes (subscriptions)",
+        (
+            # AUTOINCREMENT: a sequence number is never reused once pruned.
+            """
+            CREATE TABLE thread_events (
+                seq          INTEGER PRIMARY KEY AUTOINCREMENT,  -- commit order
+                thread_id    TEXT NOT NULL,
+                kind         TEXT NOT NULL,
+                object       TEXT NOT NULL,  -- JSON: the message, thread, or deleted ids
+                thread       TEXT,           -- JSON: the thread after the change
+                committed_at REAL NOT NULL   -- unix seconds, for delivery lag
+            )
+            """,
+            "CREATE INDEX thread_events_by_thread ON thread_events (thread_id, seq)",
+        ),
     ),
 )
 
@@ -147,6 +170,25 @@ POSTGRES_MIGRATIONS = (
         3,
         "the thread index: each thread's owner and last activity, kept by triggers",
         THREAD_INDEX_POSTGRES,
+    ),
+    Migration(
+        THREAD_EVENTS_VERSION,
+        "the event log of thread and message changes (subscriptions)",
+        (
+            # seq follows commit order: writers take the event log's advisory lock
+            # before inserting (gateway.store.postgres, record_events).
+            """
+            CREATE TABLE thread_events (
+                seq          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                thread_id    text NOT NULL,
+                kind         text NOT NULL,
+                object       text NOT NULL,
+                thread       text,
+                committed_at double precision NOT NULL
+            )
+            """,
+            "CREATE INDEX thread_events_by_thread ON thread_events (thread_id, seq)",
+        ),
     ),
 )
 

@@ -48,6 +48,15 @@ from psycopg_pool import AsyncConnectionPool
 from gateway.store import wire
 from gateway.store.backend import ImportOutcome, StoreCounts
 from gateway.store.errors import NotFoundError, StoreOpenError
+from gateway.store.events import (
+    EVENT_LOG_CHANNEL,
+    EVENT_LOG_KEEP,
+    EVENT_LOG_LOCK,
+    EVENT_LOG_PRUNE_EVERY,
+    EventKind,
+    deleted_message_object,
+    deleted_thread_object,
+)
 from gateway.store.ids import new_thread_id
 from gateway.store.migrations import POSTGRES_MIGRATIONS, SchemaTooNewError, plan
 from gateway.store.pagination import cursor_kind, plan_page
@@ -112,6 +121,11 @@ _SELECT_THREAD = f"SELECT {THREAD_COLUMNS} FROM threads WHERE id = %s"  # noqa: 
 _SELECT_MESSAGE = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = %s AND thread_id = %s"  # noqa: S608
 _THREAD_EXISTS = "SELECT 1 FROM threads WHERE id = %s"
 _CURSOR_KEY = "SELECT created_at, seq FROM messages WHERE id = %s AND thread_id = %s"
+_INSERT_EVENT = (
+    "WITH event AS (INSERT INTO thread_events (thread_id, kind, object, thread, committed_at) "
+    "VALUES (%s, %s, %s, %s, extract(epoch FROM clock_timestamp())) RETURNING seq) "
+    "SELECT seq, pg_notify(%s, seq::text) FROM event"
+)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -273,6 +287,38 @@ class PostgresStore:
         if await (await conn.execute(_THREAD_EXISTS, (thread_id,))).fetchone() is None:
             raise _thread_not_found(thread_id)
 
+    async def _record_event(
+        self,
+        conn: psycopg.AsyncConnection[Any],
+        kind: EventKind,
+        thread_id: str,
+        obj: str,
+        *,
+        deleted: ThreadRow | None = None,
+    ) -> None:
+        """Log one change in the write's own transaction (the hook of ``gateway.store.events``).
+
+        Called last in each write, once its row locks are held: the advisory lock
+        (held to commit) then makes ``seq`` follow commit order without a lock
+        cycle. The NOTIFY is delivered at commit, and only then, as a wake-up for
+        every listening process. The thread as it is now (``deleted``: as it was)
+        goes with the event.
+        """
+        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (EVENT_LOG_LOCK,))
+        if deleted is None:
+            found = await (await conn.execute(_SELECT_THREAD, (thread_id,))).fetchone()
+            deleted = ThreadRow(*found) if found is not None else None
+        thread = wire.thread_json(deleted) if deleted is not None else None
+        row = await (
+            await conn.execute(
+                _INSERT_EVENT, (thread_id, str(kind), obj, thread, EVENT_LOG_CHANNEL)
+            )
+        ).fetchone()
+        if row is not None and int(row[0]) % EVENT_LOG_PRUNE_EVERY == 0:
+            await conn.execute(
+                "DELETE FROM thread_events WHERE seq <= %s", (int(row[0]) - EVENT_LOG_KEEP,)
+            )
+
     async def _message_not_found(self, thread_id: str, message_id: str) -> NotFoundError:
         async with self.pool.connection() as conn:
             await self._require_thread(conn, thread_id)
@@ -290,16 +336,17 @@ class PostgresStore:
             ).fetchone()
             assert found is not None  # RETURNING of an insert
             created_at = int(found[0])
-            if thread.messages:
-                async with conn.cursor() as cursor:
-                    await cursor.executemany(
-                        _INSERT_MESSAGE,
-                        [
-                            message_values(new_message_row(thread_id, message, created_at))
-                            for message in thread.messages
-                        ],
-                    )
-        return ThreadRow(thread_id, created_at, metadata, tool_resources)
+            row = ThreadRow(thread_id, created_at, metadata, tool_resources)
+            await self._record_event(
+                conn, EventKind.THREAD_CREATED, thread_id, wire.thread_json(row)
+            )
+            for message in thread.messages:
+                message_row = new_message_row(thread_id, message, created_at)
+                await conn.execute(_INSERT_MESSAGE, message_values(message_row))
+                await self._record_event(
+                    conn, EventKind.MESSAGE_CREATED, thread_id, wire.message_json(message_row)
+                )
+        return row
 
     async def get_thread(self, thread_id: str) -> ThreadRow:
         row = await self._one(_SELECT_THREAD, (thread_id,))
@@ -318,40 +365,66 @@ class PostgresStore:
             values.append(wire.dump(changes.tool_resources))
         if not assignments:
             return await self.get_thread(thread_id)
-        row = await self._one(
-            f"UPDATE threads SET {', '.join(assignments)} WHERE id = %s "  # noqa: S608
-            f"RETURNING {THREAD_COLUMNS}",
-            (*values, thread_id),
-        )
-        if row is None:
-            raise _thread_not_found(thread_id)
-        return ThreadRow(*row)
+        async with self.pool.connection() as conn, conn.transaction():
+            row = await (
+                await conn.execute(
+                    f"UPDATE threads SET {', '.join(assignments)} WHERE id = %s "  # noqa: S608
+                    f"RETURNING {THREAD_COLUMNS}",
+                    (*values, thread_id),
+                )
+            ).fetchone()
+            if row is None:
+                raise _thread_not_found(thread_id)
+            updated = ThreadRow(*row)
+            await self._record_event(
+                conn, EventKind.THREAD_UPDATED, thread_id, wire.thread_json(updated)
+            )
+        return updated
 
     async def delete_thread(self, thread_id: str) -> None:
         """Delete the thread; its messages go with it (``ON DELETE CASCADE``)."""
-        async with self.pool.connection() as conn:
-            cursor = await conn.execute("DELETE FROM threads WHERE id = %s", (thread_id,))
-            if cursor.rowcount == 0:
+        async with self.pool.connection() as conn, conn.transaction():
+            found = await (
+                await conn.execute(
+                    f"DELETE FROM threads WHERE id = %s RETURNING {THREAD_COLUMNS}",  # noqa: S608
+                    (thread_id,),
+                )
+            ).fetchone()
+            if found is None:
                 raise _thread_not_found(thread_id)
+            await self._record_event(
+                conn,
+                EventKind.THREAD_DELETED,
+                thread_id,
+                deleted_thread_object(thread_id),
+                deleted=ThreadRow(*found),
+            )
 
     # --- messages -------------------------------------------------------------------
 
     async def create_message(self, thread_id: str, message: NewMessage) -> MessageRow:
         draft = new_message_row(thread_id, message, 0)
-        row = await self._one(
-            _CREATE_MESSAGE,
-            {
-                "thread_id": thread_id,
-                "id": draft.id,
-                "role": draft.role,
-                "content": draft.content,
-                "attachments": draft.attachments,
-                "metadata": draft.metadata,
-            },
-        )
-        if row is None:
-            raise _thread_not_found(thread_id)
-        return MessageRow(*row)
+        async with self.pool.connection() as conn, conn.transaction():
+            row = await (
+                await conn.execute(
+                    _CREATE_MESSAGE,
+                    {
+                        "thread_id": thread_id,
+                        "id": draft.id,
+                        "role": draft.role,
+                        "content": draft.content,
+                        "attachments": draft.attachments,
+                        "metadata": draft.metadata,
+                    },
+                )
+            ).fetchone()
+            if row is None:
+                raise _thread_not_found(thread_id)
+            created = MessageRow(*row)
+            await self._record_event(
+                conn, EventKind.MESSAGE_CREATED, thread_id, wire.message_json(created)
+            )
+        return created
 
     async def get_message(self, thread_id: str, message_id: str) -> MessageRow:
         row = await self._one(_SELECT_MESSAGE, (message_id, thread_id))
@@ -364,21 +437,36 @@ class PostgresStore:
     ) -> MessageRow:
         if changes.metadata is None:
             return await self.get_message(thread_id, message_id)
-        row = await self._one(
-            f"UPDATE messages SET metadata = %s WHERE id = %s AND thread_id = %s "  # noqa: S608
-            f"RETURNING {MESSAGE_COLUMNS}",
-            (wire.dump(changes.metadata), message_id, thread_id),
-        )
-        if row is None:
+        async with self.pool.connection() as conn, conn.transaction():
+            row = await (
+                await conn.execute(
+                    f"UPDATE messages SET metadata = %s WHERE id = %s AND thread_id = %s "  # noqa: S608
+                    f"RETURNING {MESSAGE_COLUMNS}",
+                    (wire.dump(changes.metadata), message_id, thread_id),
+                )
+            ).fetchone()
+            updated = MessageRow(*row) if row is not None else None
+            if updated is not None:
+                await self._record_event(
+                    conn, EventKind.MESSAGE_UPDATED, thread_id, wire.message_json(updated)
+                )
+        if updated is None:
             raise await self._message_not_found(thread_id, message_id)
-        return MessageRow(*row)
+        return updated
 
     async def delete_message(self, thread_id: str, message_id: str) -> None:
-        async with self.pool.connection() as conn:
+        async with self.pool.connection() as conn, conn.transaction():
             cursor = await conn.execute(
                 "DELETE FROM messages WHERE id = %s AND thread_id = %s", (message_id, thread_id)
             )
             deleted = cursor.rowcount
+            if deleted:
+                await self._record_event(
+                    conn,
+                    EventKind.MESSAGE_DELETED,
+                    thread_id,
+                    deleted_message_object(thread_id, message_id),
+                )
         if deleted == 0:
             raise await self._message_not_found(thread_id, message_id)
 

@@ -26,6 +26,13 @@ from collections.abc import Sequence
 from gateway.store import wire
 from gateway.store.backend import ImportOutcome, StoreCounts
 from gateway.store.errors import InvalidRequestError, NotFoundError
+from gateway.store.events import (
+    EVENT_LOG_KEEP,
+    EVENT_LOG_PRUNE_EVERY,
+    EventKind,
+    deleted_message_object,
+    deleted_thread_object,
+)
 from gateway.store.ids import new_message_id, new_thread_id
 from gateway.store.pagination import cursor_kind, plan_page
 from gateway.store.rows import (
@@ -57,6 +64,7 @@ __all__ = [
     "list_messages",
     "modify_message",
     "modify_thread",
+    "record_event",
 ]
 
 _INSERT_MESSAGE = (
@@ -131,6 +139,23 @@ def thread_values(row: ThreadRow) -> tuple[object, ...]:
     return (row.id, row.created_at, row.metadata, row.tool_resources)
 
 
+def record_event(conn: sqlite3.Connection, kind: EventKind, thread_id: str, obj: str) -> None:
+    """Log one change in the write's own transaction (the hook of ``gateway.store.events``).
+
+    Called by every write below; the thread as it is now (before a deletion,
+    which records first) goes with the event, for the viewer's stream.
+    """
+    found = conn.execute(_SELECT_THREAD, (thread_id,)).fetchone()
+    thread = wire.thread_json(ThreadRow(*found)) if found is not None else None
+    seq = conn.execute(
+        "INSERT INTO thread_events (thread_id, kind, object, thread, committed_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (thread_id, str(kind), obj, thread, time.time()),
+    ).lastrowid
+    if seq is not None and seq % EVENT_LOG_PRUNE_EVERY == 0:
+        conn.execute("DELETE FROM thread_events WHERE seq <= ?", (seq - EVENT_LOG_KEEP,))
+
+
 # --- threads ------------------------------------------------------------------------
 
 
@@ -144,11 +169,11 @@ def create_thread(conn: sqlite3.Connection, thread: NewThread) -> ThreadRow:
         tool_resources=wire.dump(thread.tool_resources),
     )
     conn.execute(_INSERT_THREAD, thread_values(row))
-    if thread.messages:
-        conn.executemany(
-            _INSERT_MESSAGE,
-            [message_values(new_message_row(row.id, message, now)) for message in thread.messages],
-        )
+    record_event(conn, EventKind.THREAD_CREATED, row.id, wire.thread_json(row))
+    for message in thread.messages:
+        message_row = new_message_row(row.id, message, now)
+        conn.execute(_INSERT_MESSAGE, message_values(message_row))
+        record_event(conn, EventKind.MESSAGE_CREATED, row.id, wire.message_json(message_row))
     return row
 
 
@@ -177,11 +202,14 @@ def modify_thread(conn: sqlite3.Connection, thread_id: str, changes: ThreadChang
     ).fetchone()
     if row is None:
         raise _thread_not_found(thread_id)
-    return ThreadRow(*row)
+    updated = ThreadRow(*row)
+    record_event(conn, EventKind.THREAD_UPDATED, thread_id, wire.thread_json(updated))
+    return updated
 
 
 def delete_thread(conn: sqlite3.Connection, thread_id: str) -> None:
     """Delete a thread and every message in it."""
+    record_event(conn, EventKind.THREAD_DELETED, thread_id, deleted_thread_object(thread_id))
     conn.execute("DELETE FROM messages WHERE thread_id = ?", (thread_id,))
     if conn.execute("DELETE FROM threads WHERE id = ?", (thread_id,)).rowcount == 0:
         raise _thread_not_found(thread_id)
@@ -195,6 +223,7 @@ def create_message(conn: sqlite3.Connection, thread_id: str, message: NewMessage
     latest = conn.execute(_LATEST_IN_THREAD, (thread_id,)).fetchone()[0]
     row = new_message_row(thread_id, message, max(_now(), latest or 0))
     conn.execute(_INSERT_MESSAGE, message_values(row))
+    record_event(conn, EventKind.MESSAGE_CREATED, thread_id, wire.message_json(row))
     return row
 
 
@@ -218,7 +247,9 @@ def modify_message(
     ).fetchone()
     if row is None:
         raise _message_not_found(conn, thread_id, message_id)
-    return MessageRow(*row)
+    updated = MessageRow(*row)
+    record_event(conn, EventKind.MESSAGE_UPDATED, thread_id, wire.message_json(updated))
+    return updated
 
 
 def delete_message(conn: sqlite3.Connection, thread_id: str, message_id: str) -> None:
@@ -227,6 +258,12 @@ def delete_message(conn: sqlite3.Connection, thread_id: str, message_id: str) ->
     ).rowcount
     if deleted == 0:
         raise _message_not_found(conn, thread_id, message_id)
+    record_event(
+        conn,
+        EventKind.MESSAGE_DELETED,
+        thread_id,
+        deleted_message_object(thread_id, message_id),
+    )
 
 
 def invalid_cursor(side: str, cursor_id: str, thread_id: str) -> InvalidRequestError:

@@ -15,7 +15,12 @@ from gateway.schema import build_schema
 from gateway.schema.compat import graphql_core_schema, strawberry_field_of
 from gateway.schema.costs import COST_KEY, UpstreamCost, id_count, page_size
 
-_REACHES_UPSTREAM = ("info.context.loaders", "load_connection(", ".session")
+_REACHES_UPSTREAM = (
+    "info.context.loaders",
+    "load_connection(",
+    ".session",
+    "hub.thread_events(",  # the owner check and the replay (gateway.live.hub)
+)
 
 
 def _fields() -> dict[str, tuple[bool, UpstreamCost | None]]:
@@ -54,6 +59,7 @@ def test_every_field_that_reaches_the_upstream_declares_its_cost() -> None:
             "Thread.messages",
             "Message.thread",
             "Viewer.threads",
+            "Subscription.threadEvents",
             *(
                 f"Mutation.{name}"
                 for name in (
