@@ -6,7 +6,9 @@ page of its own instead, whose scripts and styles come from
 there at set-up by ``scripts/setup.d/graphiql.sh`` (never at request time, never
 committed). Only when those files are absent (a plain ``pip install`` without the
 set-up) does the gateway fall back to strawberry's CDN page; it logs which one it
-serves when the app is built.
+serves when the app is built. Both run subscriptions over graphql-transport-ws
+on the same path (GraphiQL's bundle carries the graphql-ws client); each page's
+policy lets it connect only to the gateway, its own WebSocket origin included.
 
 ``GATEWAY_GRAPHIQL=false`` installs nothing: ``GET /graphql`` asking for HTML is
 then strawberry's 404.

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import html
 import json
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -13,11 +14,12 @@ from urllib.parse import urlsplit
 from strawberry.http.ides import get_graphql_ide_html
 
 __all__ = [
-    "CONTENT_SECURITY_POLICY",
     "DEFAULT_QUERY",
     "cdn_content_security_policy",
+    "local_content_security_policy",
     "render_cdn_page",
     "render_local_page",
+    "websocket_origin",
 ]
 
 _HERE = Path(__file__).parent
@@ -25,21 +27,43 @@ _HERE = Path(__file__).parent
 DEFAULT_QUERY = (_HERE / "default_query.graphql").read_text(encoding="utf-8")
 """What the editor shows on a first visit: a runnable, commented tour of the API."""
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'none'",
-        "script-src 'self'",
-        # GraphiQL and CodeMirror set inline styles from script.
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data:",
-        "font-src 'self' data:",
-        "connect-src 'self'",
-        "base-uri 'none'",
-        "form-action 'none'",
-        "frame-ancestors 'none'",
+_HOST = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
+"""A ``Host`` header fit to name in a policy: a name or bracketed IPv6, and a port."""
+
+
+def websocket_origin(scheme: str, host: str) -> str | None:
+    """The WebSocket origin of a page served at ``scheme://host``: ``ws://`` beside
+    ``http``, ``wss://`` beside ``https``; ``None`` when ``host`` is not a plain host
+    (never copied into a policy as it came)."""
+    if scheme not in ("http", "https") or not _HOST.fullmatch(host):
+        return None
+    return ("wss" if scheme == "https" else "ws") + "://" + host.lower()
+
+
+def _connect_src(websocket: str | None) -> str:
+    """Requests to the gateway only: its HTTP origin, and its own WebSocket origin for
+    subscriptions (CSP 3 lets ``'self'`` cover it too; older browsers need it named)."""
+    return " ".join(["connect-src", "'self'", *([websocket] if websocket else [])])
+
+
+def local_content_security_policy(websocket: str | None) -> str:
+    """The local page loads nothing from elsewhere, and the browser holds it to that;
+    it connects to the gateway only (``websocket``: see ``websocket_origin``)."""
+    return "; ".join(
+        (
+            "default-src 'none'",
+            "script-src 'self'",
+            # GraphiQL and CodeMirror set inline styles from script.
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data:",
+            "font-src 'self' data:",
+            _connect_src(websocket),
+            "base-uri 'none'",
+            "form-action 'none'",
+            "frame-ancestors 'none'",
+        )
     )
-)
-"""The local page loads nothing from elsewhere, and the browser holds it to that."""
+
 
 _TEMPLATE = (_HERE / "page.html").read_text(encoding="utf-8")
 
@@ -101,11 +125,11 @@ def _origin(url: str) -> str:
     return f"https://{parts.netloc}"
 
 
-def cdn_content_security_policy(page: str) -> str:
+def cdn_content_security_policy(page: str, websocket: str | None = None) -> str:
     """The policy of strawberry's CDN page, derived from the page itself: scripts and
     styles only from the origins it names (each file is also pinned by its SRI
-    hash), its inline scripts by their SHA-256, requests only to the gateway, and
-    never framed."""
+    hash), its inline scripts by their SHA-256, requests only to the gateway (its
+    WebSocket origin ``websocket`` included), and never framed."""
     resources = _PageResources()
     resources.feed(page)
     resources.close()
@@ -122,7 +146,7 @@ def cdn_content_security_policy(page: str) -> str:
             " ".join(["style-src", *sorted(resources.style_origins), "'unsafe-inline'"]),
             "img-src 'self' data:",
             " ".join(["font-src", *origins, "data:"]),
-            "connect-src 'self'",
+            _connect_src(websocket),
             "base-uri 'none'",
             "form-action 'none'",
             "frame-ancestors 'none'",

@@ -10,6 +10,8 @@ that router sits in the app's routes.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import lru_cache, partial
 from urllib.parse import parse_qs
 
 from fastapi import FastAPI
@@ -22,10 +24,11 @@ from starlette.types import Scope
 from gateway.config import Settings
 from gateway.graphiql._assets import VendoredAssets
 from gateway.graphiql._page import (
-    CONTENT_SECURITY_POLICY,
     cdn_content_security_policy,
+    local_content_security_policy,
     render_cdn_page,
     render_local_page,
+    websocket_origin,
 )
 
 __all__ = ["IDERoute", "install_graphiql", "wants_ide"]
@@ -70,13 +73,14 @@ def install_graphiql(
         return
     assets = assets or VendoredAssets()
     static_url = path.rstrip("/") + "/static"
+    policy_for: Callable[[str | None], str]
     if assets.complete:
         page = render_local_page(endpoint=path, static_url=static_url)
-        policy = CONTENT_SECURITY_POLICY
+        policy_for = local_content_security_policy
         logger.info("GraphiQL at %s: served offline from the vendored assets", path)
     else:
         page = render_cdn_page()
-        policy = cdn_content_security_policy(page)
+        policy_for = partial(cdn_content_security_policy, page)
         logger.warning(
             "GraphiQL at %s: vendored assets missing (%s); falling back to strawberry's page, "
             "which loads them from a CDN. Run scripts/setup.d/graphiql.sh to serve them locally.",
@@ -84,8 +88,11 @@ def install_graphiql(
             ", ".join(assets.missing),
         )
 
+    # The policy names the page's own WebSocket origin (subscriptions), so it follows
+    # the request's scheme and Host; one policy per origin, kept (the Host allow-list
+    # bounds the origins, and the cache bounds them when every host is allowed).
+    policy_of = lru_cache(maxsize=64)(policy_for)
     headers = {
-        "Content-Security-Policy": policy,
         "X-Frame-Options": "DENY",  # frame-ancestors 'none', for browsers without CSP 2
         "Cache-Control": "no-cache",
         "Referrer-Policy": "no-referrer",
@@ -93,7 +100,9 @@ def install_graphiql(
     }
 
     async def ide(request: Request) -> Response:
-        return HTMLResponse(page, headers=headers)
+        websocket = websocket_origin(request.url.scheme, request.headers.get("host", ""))
+        policy = {"Content-Security-Policy": policy_of(websocket)}
+        return HTMLResponse(page, headers=headers | policy)
 
     # First in the routing table: it must be seen before the GraphQL router's GET route.
     app.router.routes.insert(0, IDERoute(path, ide, methods=["GET"], include_in_schema=False))

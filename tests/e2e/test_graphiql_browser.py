@@ -1,7 +1,8 @@
 """GraphiQL in a real browser (Debian's Chromium, driven by Playwright) against a real server.
 
 The page must load with no request leaving 127.0.0.1, and a query typed into its
-editor must run and show what the embedded store holds.
+editor must run and show what the embedded store holds; a subscription must run
+over a WebSocket to the page's own origin and show an event as it happens.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page, WebSocket, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.e2e.conftest import REPO_ROOT, GraphQLPost
 from tests.store.server import ServerProcess
@@ -144,3 +146,106 @@ def test_graphiql_loads_offline_and_runs_a_typed_query(
     assert any(url.endswith("/graphql/static/vendor/graphiql.min.js") for url in network)
     assert problems == []
     assert SCREENSHOT.is_file() and SCREENSHOT.stat().st_size > 10_000
+
+
+RECORD_VIOLATIONS = """
+window.__violations = [];
+document.addEventListener('securitypolicyviolation', e => window.__violations.push(
+    {directive: e.effectiveDirective, blocked: e.blockedURI}));
+"""
+
+
+def _post_message(graphql: GraphQLPost, thread_id: str, text: str) -> None:
+    data = graphql(
+        """mutation Post($input: CreateMessageInput!) {
+             createMessage(input: $input) { message { id } userErrors { message } } }""",
+        input={"threadId": thread_id, "text": text},
+    )
+    assert data["createMessage"]["userErrors"] == []
+
+
+def test_graphiql_runs_a_subscription_over_websocket(
+    gateway_server: ServerProcess, graphql: GraphQLPost
+) -> None:
+    thread_id = _create_thread(graphql)
+    subscription = (
+        f'subscription BrowserLive {{ threadEvents(threadId: "{thread_id}") {{ __typename '
+        "... on MessageCreated { message { text } } } }"
+    )
+    sockets: list[str] = []
+    sent: list[str] = []
+    problems: list[str] = []
+    posted: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+            page.on(
+                "console",
+                lambda message: (
+                    problems.append(f"console: {message.text}") if message.type == "error" else None
+                ),
+            )
+
+            def on_socket(socket: WebSocket) -> None:
+                sockets.append(socket.url)
+                socket.on("framesent", lambda payload: sent.append(str(payload)))
+
+            page.on("websocket", on_socket)
+            page.add_init_script(RECORD_VIOLATIONS)
+            page.goto(f"{gateway_server.base_url}/graphql", wait_until="load")
+            page.wait_for_selector(QUERY_EDITOR, timeout=20_000)
+            _type_query(page, subscription)
+            page.wait_for_function(
+                "sel => document.querySelector(sel).CodeMirror.operationName === 'BrowserLive'",
+                arg=QUERY_EDITOR,
+                timeout=10_000,
+            )
+            page.keyboard.press("Control+Enter")
+            # The socket is open and the operation sent: now the server subscribes it.
+            for _ in range(200):
+                if any('"type":"subscribe"' in frame.replace(" ", "") for frame in sent):
+                    break
+                page.wait_for_timeout(100)
+            assert any('"type":"subscribe"' in frame.replace(" ", "") for frame in sent), sent
+            # A live event, not a replay: a message created after the subscription
+            # started. The server may take a moment to subscribe the stream after
+            # the frame arrives, so post again (bounded) until one is shown.
+            shown = ""
+            for attempt in range(10):
+                text = f"live from Python #{attempt}"
+                _post_message(graphql, thread_id, text)
+                posted.append(text)
+                try:
+                    page.wait_for_function(
+                        """sel => { const el = document.querySelector(sel);
+                                    return el && el.CodeMirror.getValue().includes('live from'); }""",
+                        arg=RESPONSE_EDITOR,
+                        timeout=3_000,
+                    )
+                except PlaywrightTimeoutError:
+                    continue
+                shown = page.evaluate(_EDITOR_VALUE, RESPONSE_EDITOR)
+                break
+            problems_while_running = list(problems)
+            # The policy lets the page open no WebSocket but to its own origin.
+            page.evaluate("try { new WebSocket('ws://elsewhere.test/graphql') } catch (e) {}")
+            page.wait_for_function("window.__violations.length > 0", timeout=10_000)
+            violations = page.evaluate("window.__violations")
+        finally:
+            browser.close()
+
+    assert shown, f"no event shown after posting {posted}"
+    event = json.loads(shown)["data"]["threadEvents"]
+    assert event["__typename"] == "MessageCreated"
+    assert event["message"]["text"] in posted
+    # One socket, to the page's own origin on the same path, speaking graphql-transport-ws
+    # (connection_init, then subscribe: the legacy subscriptions-transport-ws says start).
+    assert sockets == [gateway_server.base_url.replace("http://", "ws://") + "/graphql"]
+    assert any('"type":"connection_init"' in frame.replace(" ", "") for frame in sent)
+    assert violations == [{"directive": "connect-src", "blocked": "ws://elsewhere.test/graphql"}]
+    assert problems_while_running == []
+    assert [p for p in problems if "elsewhere.test" not in p] == []  # the probe's CSP report

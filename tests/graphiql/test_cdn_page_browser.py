@@ -4,8 +4,8 @@ The page and its headers are the app's own answer (assets missing, so the CDN
 page). Chromium loads it at a test origin through Playwright's router; requests to
 the CDN are recorded and refused (there is no internet here). What the policy must
 do, as the browser enforces it: run the page's inline script (its hash is right),
-let it ask the CDN for its files, refuse a request to any other origin, and refuse
-to be framed by another site.
+let it ask the CDN for its files and open a WebSocket to its own origin, refuse a
+request or WebSocket to any other origin, and refuse to be framed by another site.
 """
 
 from __future__ import annotations
@@ -32,6 +32,13 @@ RECORD_VIOLATIONS = """
 window.__violations = [];
 document.addEventListener('securitypolicyviolation', e => window.__violations.push(
     {directive: e.effectiveDirective, blocked: e.blockedURI}));
+"""
+
+
+OPEN_SOCKETS = """
+for (const url of ['ws://gateway.test/graphql', 'ws://elsewhere.test/graphql']) {
+    try { new WebSocket(url, 'graphql-transport-ws').onerror = () => null; } catch (e) {}
+}
 """
 
 
@@ -82,8 +89,11 @@ def test_the_browser_holds_the_cdn_page_to_its_policy(cdn_page: httpx.Response) 
             # The inline script ran: its first statement defined the example query.
             assert page.evaluate("typeof EXAMPLE_QUERY") == "string"
             page.evaluate("fetch('https://elsewhere.test/x').catch(() => null)")
+            # Subscriptions: its own WebSocket origin is allowed, any other is not.
+            page.evaluate(OPEN_SOCKETS)
             page.wait_for_function(
-                "window.__violations.some(v => v.directive === 'connect-src')", timeout=10_000
+                "window.__violations.filter(v => v.directive === 'connect-src').length >= 2",
+                timeout=10_000,
             )
             violations: list[dict[str, Any]] = page.evaluate("window.__violations")
 
@@ -98,7 +108,10 @@ def test_the_browser_holds_the_cdn_page_to_its_policy(cdn_page: httpx.Response) 
             browser.close()
 
     assert [v for v in violations if v["directive"] != "connect-src"] == []
-    assert [v["blocked"] for v in violations] == ["https://elsewhere.test/x"]
+    assert [v["blocked"] for v in violations] == [
+        "https://elsewhere.test/x",
+        "ws://elsewhere.test/graphql",
+    ]
     assert len(cdn_requests) >= 5  # scripts and styles were allowed to be asked for
     assert other_requests == []  # the blocked fetch never reached the network
     assert framed_scripts == "undefined"

@@ -43,7 +43,7 @@ async def test_browser_gets_the_local_page(gateway: Gateway) -> None:
     page = response.text
     assert "unpkg" not in page and "https://" not in page.replace("http://www.w3.org", "")
     csp = response.headers["content-security-policy"]
-    assert "script-src 'self'" in csp and "connect-src 'self'" in csp
+    assert "script-src 'self'" in csp and "connect-src 'self' ws://localhost;" in csp
     assert "frame-ancestors 'none'" in csp
     assert response.headers["x-frame-options"] == "DENY"
     urls = _local_urls(page)
@@ -99,7 +99,7 @@ async def test_missing_assets_fall_back_to_the_cdn_page(
     )
     assert directives["default-src"] == ["'none'"]
     assert directives["frame-ancestors"] == ["'none'"]
-    assert directives["connect-src"] == ["'self'"]
+    assert directives["connect-src"] == ["'self'", "ws://localhost"]
     assert directives["base-uri"] == ["'none'"]
     external = set(re.findall(r'(?:src|href)="(https://[^/"]+)/', page.text))
     assert external == {"https://unpkg.com"}
@@ -133,6 +133,53 @@ async def test_default_query_runs_against_the_gateway(gateway: Gateway) -> None:
     )
     texts = {node["text"] for node in newest["thread"]["messages"]["nodes"]}
     assert texts == {"Hello!", "Hi! How can I help?"}
+
+
+def _directives(policy: str) -> dict[str, list[str]]:
+    return {part.split()[0]: part.split()[1:] for part in policy.split("; ")}
+
+
+@pytest.mark.parametrize(
+    ("base_url", "host", "connect_src"),
+    [
+        ("http://127.0.0.1:8000", None, ["'self'", "ws://127.0.0.1:8000"]),
+        ("https://chat.example.com", None, ["'self'", "wss://chat.example.com"]),
+        ("http://[::1]:8000", None, ["'self'", "ws://[::1]:8000"]),
+        # Not a plain host: never copied into the policy (CSP 3's 'self' still covers ws).
+        ("http://localhost", "evil.test; script-src *", ["'self'"]),
+        ("http://localhost", "a b", ["'self'"]),
+    ],
+)
+async def test_the_page_may_connect_only_to_its_own_websocket_origin(
+    make_settings: SettingsFactory, base_url: str, host: str | None, connect_src: list[str]
+) -> None:
+    app = FastAPI()
+    install_graphiql(app, make_settings())  # the vendored assets: the local page
+    headers = HTML | ({"host": host} if host else {})
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url) as c:
+        page = await c.get("/graphql", headers=headers)
+    assert page.status_code == 200
+    assert "/graphql/static/vendor/graphiql.min.js" in page.text
+    directives = _directives(page.headers["content-security-policy"])
+    assert directives["connect-src"] == connect_src
+    assert directives["default-src"] == ["'none'"] and directives["script-src"] == ["'self'"]
+
+
+async def test_the_page_runs_subscriptions_over_the_bundled_graphql_ws(gateway: Gateway) -> None:
+    # GraphiQL's UMD bundle carries the graphql-ws client: its fetcher creates one for
+    # `subscriptionUrl`, so the page loads no client of its own (see graphiql-init.js).
+    page = (await gateway.http.get("/graphql", headers=HTML)).text
+    scripts = re.findall(r'<script src="([^"]+)"', page)
+    assert scripts[-2:] == [
+        "/graphql/static/vendor/graphiql.min.js",
+        "/graphql/static/graphiql-init.js",
+    ]
+    bundle = (await gateway.http.get(scripts[-2])).text
+    assert "GRAPHQL_TRANSPORT_WS_PROTOCOL = 'graphql-transport-ws'" in bundle
+    assert "if (options.subscriptionUrl) return createWebsocketsFetcherFromUrl(" in bundle
+    init = (await gateway.http.get(scripts[-1])).text
+    assert "subscriptionUrl: subscriptionUrl.toString()" in init
+    assert '"wss:" : "ws:"' in init
 
 
 def test_page_config_cannot_close_its_script_element() -> None:
