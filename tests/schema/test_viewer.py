@@ -10,6 +10,7 @@ so over the remote upstream the index holds what this gateway created.
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ import httpx
 import pytest
 
 from gateway.auth import token_digest
+from gateway.thread_index import encode_cursor
 from tests.conftest import Gateway, SettingsFactory, start_gateway
 from tests.graphql_client import GraphQLResponse
 from tests.store.postgres import PostgresServer, create_database, drop_database
@@ -212,6 +214,24 @@ async def test_45_threads_page_forward_and_backward(sidebar: Sidebar) -> None:
     ):
         refused = await sidebar.as_(ALICE, SIDEBAR, **arguments)
         assert refused.codes == ["BAD_USER_INPUT"], arguments
+
+
+async def test_a_crafted_cursor_is_bad_user_input_not_a_500(sidebar: Sidebar) -> None:
+    """A sort key past the index column's signed 64-bit range is refused before the
+    database (SQLite raised OverflowError: a 500); the range's last key is a cursor."""
+    made = await sidebar.create_threads(ALICE, 1)
+    thread = made[0]
+    for key in (2**63, 10**40):
+        crafted = base64.urlsafe_b64encode(f"a:{key}:{thread}".encode()).decode().rstrip("=")
+        for arguments in ({"first": 5, "after": crafted}, {"last": 5, "before": crafted}):
+            refused = await sidebar.as_(ALICE, SIDEBAR, **arguments)
+            assert refused.status == 200 and refused.codes == ["BAD_USER_INPUT"], refused.body
+    largest = encode_cursor("last_activity_at", 2**63 - 1, thread)
+    # Newest first: everything is after the largest key, nothing before it.
+    after_largest = await sidebar.page(ALICE, first=5, after=largest)
+    assert _ids(after_largest) == made
+    before_largest = await sidebar.page(ALICE, last=5, before=largest)
+    assert before_largest["edges"] == [] and before_largest["pageInfo"]["hasNextPage"] is True
 
 
 async def test_posting_moves_a_thread_first_and_deleting_removes_it(sidebar: Sidebar) -> None:
