@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -315,3 +316,80 @@ async def test_without_owner_isolation_every_caller_lists_every_thread(
             assert not result.errors, result.errors
             assert result.data["viewer"]["subject"] == f"token:{token_digest(token)[:12]}"
             assert result.data["viewer"]["threads"]["nodes"] == [{"id": made.json()["id"]}]
+
+
+@pytest.fixture(scope="module")
+def open_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A remote upstream without a key of its own: any bearer passes (passthrough)."""
+    workdir = tmp_path_factory.mktemp("open-upstream")
+    server = ServerProcess(workdir / "upstream.sqlite3", workdir)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_passthrough_callers_list_only_what_their_own_key_read(
+    request: pytest.FixtureRequest,
+    make_settings: SettingsFactory,
+    open_store: ServerProcess,
+    tmp_path: Path,
+    backend: str,
+) -> None:
+    """Remote upstream, no UPSTREAM_API_KEY, no gateway auth: each caller's bearer is
+    its upstream key, so the index holds each row under ``key:<12 hex>`` of that key
+    (never the key) and a caller lists only its own key's rows; no bearer, none of them."""
+    settings: dict[str, Any] = {"upstream_url": f"{open_store.base_url}/v1"}
+    postgres: PostgresServer | None = None
+    database_url = None
+    if backend == "postgresql":
+        postgres = request.getfixturevalue("postgres_server")
+        database_url = create_database(postgres)
+        settings["store_url"] = database_url
+    try:
+        async for gateway in start_gateway(make_settings(**settings)):
+            async with httpx.AsyncClient(base_url=f"{open_store.base_url}/v1") as rest:
+                sidebar = Sidebar(gateway, "remote", rest)
+                assert (await sidebar.data(ALICE, "{ viewer { subject } }"))["viewer"] == {
+                    "subject": None
+                }
+                alices = await sidebar.create_threads(ALICE, 2)
+                bobs = await sidebar.create_threads(BOB, 1)
+                # A thread made past the gateway, then read by Alice: hers from then on.
+                made = await rest.post(
+                    "/threads", json={}, headers={"OpenAI-Beta": "assistants=v2"}
+                )
+                assert made.status_code == 200, made.text
+                elsewhere = made.json()["id"]
+                read = await sidebar.data(
+                    ALICE, "query($id: ID!) { thread(id: $id) { id } }", id=elsewhere
+                )
+                assert read["thread"] == {"id": elsewhere}
+
+                alice_page = await sidebar.page(ALICE, first=100)
+                assert sorted(_ids(alice_page)) == sorted([*alices, elsewhere])
+                assert all(edge["node"]["metadata"] is not None for edge in alice_page["edges"])
+                bob_page = await sidebar.page(BOB, first=100)
+                assert _ids(bob_page) == bobs
+                for someone_else in ("carol-key-2f7a", "x"):
+                    assert _ids(await sidebar.page(someone_else, first=100)) == []
+                # No bearer: only rows recorded without one (there are none: nothing
+                # reaches the upstream without a key), whatever the others read.
+                anonymous = await gateway.graphql.execute(
+                    "{ viewer { subject threads(first: 100) { nodes { id } } } }"
+                )
+                assert not anonymous.errors, anonymous.errors
+                assert anonymous.data["viewer"] == {"subject": None, "threads": {"nodes": []}}
+                if backend == "sqlite":  # the rows' holders: digests, never the keys
+                    with sqlite3.connect(tmp_path / "store.sqlite3") as state:
+                        holders = {
+                            owner for (owner,) in state.execute("SELECT owner FROM thread_index")
+                        }
+                    assert holders == {
+                        f"key:{token_digest(ALICE)[:12]}",
+                        f"key:{token_digest(BOB)[:12]}",
+                    }
+    finally:
+        if postgres is not None and database_url is not None:
+            drop_database(postgres, database_url)
