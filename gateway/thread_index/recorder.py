@@ -12,7 +12,8 @@ Without gateway authentication the caller's bearer is forwarded as its upstream
 key, and callers with different keys may see different threads: each request
 then records through ``for_holder`` (its key's holder, ``gateway.auth``), so
 every row it writes is that holder's and ``viewer.threads`` lists a caller only
-its own key's rows. A thread read with two keys is listed under the last one.
+its own key's rows, and a 404 or a delete forgets only its own key's row. A
+thread read with two keys is listed under the last one.
 """
 
 from __future__ import annotations
@@ -66,6 +67,6 @@ class ThreadRecorder:
 
     async def threads_gone(self, thread_ids: Sequence[str]) -> None:
         try:
-            await self._table.forget(thread_ids)
+            await self._table.forget(thread_ids, owner=self._holder)
         except Exception as exc:
             logger.warning("could not remove threads from the index: %r", exc)

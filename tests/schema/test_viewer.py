@@ -381,6 +381,16 @@ async def test_passthrough_callers_list_only_what_their_own_key_read(
                 )
                 assert not anonymous.errors, anonymous.errors
                 assert anonymous.data["viewer"] == {"subject": None, "threads": {"nodes": []}}
+                # Deleted past the gateway: Bob's 404 says nothing of Alice's key (her
+                # row stays); her own read that finds it gone removes it from her list.
+                assert (await rest.delete(f"/threads/{elsewhere}")).status_code == 200
+                query_one = "query($id: ID!) { thread(id: $id) { id } }"
+                assert (await sidebar.as_(BOB, query_one, id=elsewhere)).codes == ["NOT_FOUND"]
+                ids_only = "{ viewer { threads(first: 100) { nodes { id } } } }"
+                listed = (await sidebar.data(ALICE, ids_only))["viewer"]["threads"]["nodes"]
+                assert {"id": elsewhere} in listed  # ids only: the index, no upstream call
+                assert (await sidebar.as_(ALICE, query_one, id=elsewhere)).codes == ["NOT_FOUND"]
+                assert sorted(_ids(await sidebar.page(ALICE, first=100))) == sorted(alices)
                 if backend == "sqlite":  # the rows' holders: digests, never the keys
                     with sqlite3.connect(tmp_path / "store.sqlite3") as state:
                         holders = {

@@ -78,7 +78,7 @@ class _BrokenTable:
     async def record_activity(self, activity: Sequence[tuple[str, int]]) -> None:
         raise OSError("disk full")
 
-    async def forget(self, thread_ids: Sequence[str]) -> None:
+    async def forget(self, thread_ids: Sequence[str], *, owner: str | None = None) -> None:
         raise OSError("disk full")
 
 
