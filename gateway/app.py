@@ -26,6 +26,7 @@ from gateway.auth import (
     UnauthenticatedError,
     bearer_token,
     executes_graphql,
+    forwarded_key_holder,
     unauthenticated_response,
 )
 from gateway.config import Settings
@@ -118,6 +119,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.embedded
         else ThreadRecorder(state.thread_index, settings.owner_metadata_key)
     )
+    # Passthrough: a remote upstream, no key of the gateway's and no gateway auth, so
+    # each caller's bearer is its upstream key; its index rows are that key's alone.
+    passthrough = (
+        not settings.embedded
+        and not authenticator.required
+        and not (settings.upstream_api_key and settings.upstream_api_key.get_secret_value())
+    )
+
+    def index_scope(authorization: str | None) -> tuple[ThreadRecorder | None, str | None]:
+        """The recorder of this caller's reads and the holder its sidebar lists."""
+        if not passthrough or recorder is None:
+            return recorder, None
+        holder = forwarded_key_holder(bearer_token(authorization))
+        return recorder.for_holder(holder), holder
 
     served_store = WakeOnWrite(store_app, hub.bus.poke) if store_app is not None else None
 
@@ -192,6 +207,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if isinstance(request, WebSocket) or not isinstance(request, Request):
             # The caller is known at connection_init (GatewayGraphQLRouter.on_ws_connect):
             # the upgrade's Authorization header, or the payload's "authorization".
+            unknown_recorder, unknown_holder = index_scope(None)
             context = Context(
                 settings,
                 open_session(upstream, None, None, request_id_of(request)),
@@ -199,7 +215,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 observability.metrics.observe_batch,
                 live=LiveAccess(hub),
                 thread_index=thread_index,
-                recorder=recorder,
+                recorder=unknown_recorder,
+                index_holder=unknown_holder,
             )
             context.tokens_per_operation = True
             context.authorize = lambda authorization: authorize_connection(
@@ -215,6 +232,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         request.state.caller = principal.subject if principal is not None else None
         session = open_session(upstream, principal, authorization, request_id)
+        caller_recorder, holder = index_scope(authorization)
         return Context(
             settings,
             session,
@@ -223,7 +241,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             live=live_access(upstream, principal, authorization),
             subject=principal.subject if principal is not None else None,
             thread_index=thread_index,
-            recorder=recorder,
+            recorder=caller_recorder,
+            index_holder=holder,
         )
 
     async def authorize_connection(
@@ -232,7 +251,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Authenticate a WebSocket connection (``UnauthenticatedError``) and arm its context."""
         principal = await authenticator.authenticate(authorization)
         context.session = open_session(upstream, principal, authorization, context.request_id)
-        context.loaders = Loaders(context.session, observability.metrics.observe_batch, recorder)
+        caller_recorder, context.index_holder = index_scope(authorization)
+        context.loaders = Loaders(
+            context.session, observability.metrics.observe_batch, caller_recorder
+        )
         context.live = live_access(upstream, principal, authorization)
         context.subject = principal.subject if principal is not None else None
 

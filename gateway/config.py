@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Annotated
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from gateway.wire_contract import MAX_METADATA_KEY_LENGTH
+
 if TYPE_CHECKING:
     from gateway.store.locations import StoreLocation
 
@@ -296,6 +298,18 @@ class Settings(BaseSettings):
             key = value.get_secret_value()
             if not (key.isascii() and key.isprintable()):
                 raise ValueError("must be printable ASCII (no newline or other control character)")
+        return value
+
+    @field_validator("owner_metadata_key")
+    @classmethod
+    def _owner_key_is_a_metadata_key(cls, value: str | None) -> str | None:
+        """The stamp goes into every created thread's metadata: a key the metadata rules
+        refuse (empty, or longer than the key limit) would fail every createThread."""
+        if value is not None and not 1 <= len(value) <= MAX_METADATA_KEY_LENGTH:
+            raise ValueError(
+                f"GATEWAY_OWNER_METADATA_KEY must be a metadata key of 1 to "
+                f"{MAX_METADATA_KEY_LENGTH} characters (every createThread would fail)"
+            )
         return value
 
     @model_validator(mode="after")

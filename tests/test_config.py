@@ -77,6 +77,16 @@ def serve(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[st
             "GATEWAY_OWNER_METADATA_KEY",
             TOKEN_DIGEST,
         ),
+        (
+            {"GATEWAY_OWNER_METADATA_KEY": "", "GATEWAY_AUTH_TOKEN_HASHES": TOKEN_DIGEST},
+            "GATEWAY_OWNER_METADATA_KEY",
+            TOKEN_DIGEST,
+        ),
+        (
+            {"GATEWAY_OWNER_METADATA_KEY": "o" * 65, "GATEWAY_AUTH_TOKEN_HASHES": TOKEN_DIGEST},
+            "GATEWAY_OWNER_METADATA_KEY",
+            "o" * 65,
+        ),
     ],
     ids=[
         "newline-in-upstream-key",
@@ -86,6 +96,8 @@ def serve(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[st
         "hs256-with-a-pem-key",
         "rs-es-with-a-secret",
         "owner-isolation-without-auth",
+        "empty-owner-key",
+        "owner-key-over-the-key-limit",
     ],
 )
 def test_an_unsafe_configuration_is_one_clean_line_naming_the_setting(
@@ -107,6 +119,9 @@ def test_safe_neighbours_of_those_configurations_are_accepted(tmp_path: Path) ->
     # Owner isolation with authentication left to its default: authentication is on.
     assert Settings(**base, owner_metadata_key="owner").owner_metadata_key == "owner"
     assert Settings(**base, owner_metadata_key="owner", auth_required=True).auth_required
+    # Owner keys of 1 and of 64 characters (the metadata key limit).
+    assert Settings(**base, owner_metadata_key="o").owner_metadata_key == "o"
+    assert Settings(**base, owner_metadata_key="o" * 64).owner_metadata_key == "o" * 64
     # A PEM key with an asymmetric algorithm, a secret with HS256, printable keys.
     assert Settings(**base, jwt_key=PUBLIC_PEM, jwt_algorithms="RS256").jwt_algorithms == ["RS256"]
     assert Settings(**base, jwt_key=SECRET, jwt_algorithms="HS256").jwt_algorithms == ["HS256"]

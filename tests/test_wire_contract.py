@@ -126,7 +126,7 @@ _VALUES = st.one_of(
 )
 
 
-@settings(max_examples=50)
+@settings(max_examples=50, deadline=None)
 @given(st.dictionaries(_KEYS, _VALUES, max_size=18))
 def test_store_and_graphql_accept_the_same_metadata(metadata: dict[str, Any]) -> None:
     valid = metadata_problem(metadata) is None

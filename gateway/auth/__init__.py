@@ -10,6 +10,7 @@ from gateway.auth._credentials import (
     Principal,
     UnauthenticatedError,
     bearer_token,
+    forwarded_key_holder,
     token_digest,
 )
 from gateway.auth._http import executes_graphql, unauthenticated_response
@@ -22,6 +23,7 @@ __all__ = [
     "UnauthenticatedError",
     "bearer_token",
     "executes_graphql",
+    "forwarded_key_holder",
     "token_digest",
     "unauthenticated_response",
 ]

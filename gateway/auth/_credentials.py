@@ -75,6 +75,20 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+FORWARDED_WITHOUT_KEY = "key:none"
+"""The holder of what was read with no bearer to forward (not a digest: no hex ``n``)."""
+
+
+def forwarded_key_holder(token: str | None) -> str:
+    """Who holds what a passthrough caller reads: ``key:<first 12 hex of its digest>``.
+
+    Without gateway authentication over a remote upstream, the caller's bearer is its
+    upstream key, so what it may read is that key's; the thread index records and
+    lists rows under this holder (in the static tokens' digest style, never the key).
+    """
+    return f"key:{token_digest(token)[:12]}" if token else FORWARDED_WITHOUT_KEY
+
+
 class Authenticator:
     """Checks the caller's credential; built once per app from the settings."""
 

@@ -34,6 +34,7 @@ class Context(BaseContext):
         subject: str | None = None,
         thread_index: ThreadIndex | None = None,
         recorder: ThreadRecorder | None = None,
+        index_holder: str | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -49,6 +50,9 @@ class Context(BaseContext):
         # authentication), the thread index and the lastActivityAt lookups.
         self.subject = subject
         self.thread_index = thread_index
+        # Passthrough (remote upstream, no gateway auth): whose index rows are the
+        # caller's, from its forwarded key (gateway.auth.forwarded_key_holder).
+        self.index_holder = index_holder
         self.activity = ThreadActivity(thread_index)
         # Tokens parsed for this HTTP request so far: a batch's documents share
         # MAX_TOKENS (limits.LimitedParser).

@@ -2,7 +2,9 @@
 
 ``viewer.threads`` is one thread-index query per page (``gateway.thread_index``):
 with owner isolation (``OWNER_METADATA_KEY``) only the threads stamped with the
-caller's subject, without it every thread the gateway knows. Cursors are opaque
+caller's subject; in passthrough (remote upstream, no gateway auth: the caller's
+bearer is its upstream key) only the rows recorded with the caller's key; else
+every thread the gateway knows. Cursors are opaque
 keysets (``cursors``); ``pageInfo`` is exact both ways.
 
 What a page costs upstream: nothing on the embedded store (the index carries the
@@ -175,7 +177,8 @@ class Viewer:
         page_size,
         description=(
             "The caller's threads: with owner isolation, those stamped with the caller's "
-            "subject; without authentication, every thread the gateway knows. Keyset "
+            "subject; over a remote upstream without authentication, those read or made "
+            "with the caller's bearer; otherwise every thread the gateway knows. Keyset "
             "cursors; pageInfo both ways."
         ),
     )
@@ -233,8 +236,12 @@ class Viewer:
 
 
 def viewer_of(info: Info) -> Viewer:
-    """The viewer of this request: owner isolation is on with ``OWNER_METADATA_KEY``."""
+    """The viewer of this request: owner isolation is on with ``OWNER_METADATA_KEY``;
+    in passthrough (no gateway auth, the caller's key forwarded) the caller's rows are
+    its key's holder's."""
     context = info.context
+    if context.index_holder is not None:
+        return Viewer(subject=context.subject, owner=context.index_holder, isolated=True)
     isolated = context.settings.owner_metadata_key is not None
     return Viewer(
         subject=context.subject,

@@ -101,7 +101,10 @@ class ThreadIndexTable(Protocol):
         """Move known threads' last activity forward to the times given."""
         ...
 
-    async def forget(self, thread_ids: Sequence[str]) -> None: ...
+    async def forget(self, thread_ids: Sequence[str], *, owner: str | None = None) -> None:
+        """Remove those rows; with ``owner``, only those of that owner (a passthrough
+        caller's 404 says nothing of what another key can read)."""
+        ...
 
 
 _COLUMNS = "i.thread_id, i.created_at, i.last_activity_at"

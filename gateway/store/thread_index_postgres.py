@@ -107,10 +107,16 @@ class PostgresThreadIndex:
                 _RECORD_ACTIVITY, [(at, thread_id) for thread_id, at in sorted(activity)]
             )
 
-    async def forget(self, thread_ids: Sequence[str]) -> None:
+    async def forget(self, thread_ids: Sequence[str], *, owner: str | None = None) -> None:
         if not thread_ids:
             return
         async with self._pool().connection() as conn:
-            await conn.execute(
-                "DELETE FROM thread_index WHERE thread_id = ANY(%s)", (list(thread_ids),)
-            )
+            if owner is None:
+                await conn.execute(
+                    "DELETE FROM thread_index WHERE thread_id = ANY(%s)", (list(thread_ids),)
+                )
+            else:
+                await conn.execute(
+                    "DELETE FROM thread_index WHERE thread_id = ANY(%s) AND owner = %s",
+                    (list(thread_ids), owner),
+                )

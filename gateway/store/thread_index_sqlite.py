@@ -75,9 +75,16 @@ def _record_activity(conn: sqlite3.Connection, activity: Sequence[tuple[str, int
     conn.executemany(_RECORD_ACTIVITY, [(at, thread_id) for thread_id, at in activity])
 
 
-def _forget(conn: sqlite3.Connection, thread_ids: Sequence[str]) -> None:
+def _forget(conn: sqlite3.Connection, thread_ids: Sequence[str], owner: str | None) -> None:
+    if owner is None:
+        conn.executemany(
+            "DELETE FROM thread_index WHERE thread_id = ?",
+            [(thread_id,) for thread_id in thread_ids],
+        )
+        return
     conn.executemany(
-        "DELETE FROM thread_index WHERE thread_id = ?", [(thread_id,) for thread_id in thread_ids]
+        "DELETE FROM thread_index WHERE thread_id = ? AND owner = ?",
+        [(thread_id, owner) for thread_id in thread_ids],
     )
 
 
@@ -106,6 +113,6 @@ class SQLiteThreadIndex:
         if activity:
             await self._database.write(partial(_record_activity, activity=activity))
 
-    async def forget(self, thread_ids: Sequence[str]) -> None:
+    async def forget(self, thread_ids: Sequence[str], *, owner: str | None = None) -> None:
         if thread_ids:
-            await self._database.write(partial(_forget, thread_ids=thread_ids))
+            await self._database.write(partial(_forget, thread_ids=thread_ids, owner=owner))

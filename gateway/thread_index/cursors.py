@@ -3,7 +3,9 @@
 A cursor is ``base64url("<c|a>:<unix seconds>:<thread id>")`` without padding:
 the position itself, not a row to look up, so it stays valid when its thread
 moves (new activity) or is deleted. It is opaque to clients (Relay treats it so);
-a cursor of the other sort key, or anything else, is refused.
+a cursor of the other sort key, or anything else, is refused: so is a key that no
+index column can hold (outside ``0..2**63-1``, the signed 64-bit range of SQLite
+and PostgreSQL ``bigint``), which would otherwise fail in the database driver.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ __all__ = ["InvalidCursorError", "decode_cursor", "encode_cursor"]
 
 _TAGS: dict[SortKey, str] = {"created_at": "c", "last_activity_at": "a"}
 _MAX_CURSOR_CHARS = 200
+_MAX_KEY = 2**63 - 1
+_KEY_DIGITS = frozenset("0123456789")
 
 
 class InvalidCursorError(ValueError):
@@ -39,6 +43,8 @@ def decode_cursor(sort: SortKey, cursor: str) -> tuple[int, str]:
         raise InvalidCursorError from None
     tag, _, rest = raw.partition(":")
     key, _, thread_id = rest.partition(":")
-    if tag != _TAGS[sort] or not key.isdigit() or ID_PATTERN.fullmatch(thread_id) is None:
+    if tag != _TAGS[sort] or not key or not _KEY_DIGITS.issuperset(key):
+        raise InvalidCursorError
+    if ID_PATTERN.fullmatch(thread_id) is None or int(key) > _MAX_KEY:
         raise InvalidCursorError
     return int(key), thread_id

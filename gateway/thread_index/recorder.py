@@ -7,6 +7,13 @@ metadata value under ``OWNER_METADATA_KEY``), a 404 or a delete forgets a
 thread, a listed page or a created message moves its thread's last activity
 forward. A failure to record is logged and swallowed: the index is a
 by-product, and the caller's operation has already happened upstream.
+
+Without gateway authentication the caller's bearer is forwarded as its upstream
+key, and callers with different keys may see different threads: each request
+then records through ``for_holder`` (its key's holder, ``gateway.auth``), so
+every row it writes is that holder's and ``viewer.threads`` lists a caller only
+its own key's rows, and a 404 or a delete forgets only its own key's row. A
+thread read with two keys is listed under the last one.
 """
 
 from __future__ import annotations
@@ -23,11 +30,20 @@ logger = logging.getLogger("gateway.thread_index")
 
 
 class ThreadRecorder:
-    def __init__(self, table: ThreadIndexTable, owner_key: str | None) -> None:
+    def __init__(
+        self, table: ThreadIndexTable, owner_key: str | None, *, holder: str | None = None
+    ) -> None:
         self._table = table
         self._owner_key = owner_key
+        self._holder = holder
+
+    def for_holder(self, holder: str) -> ThreadRecorder:
+        """A recorder whose every row is ``holder``'s, whatever the thread's metadata."""
+        return ThreadRecorder(self._table, None, holder=holder)
 
     def _owner(self, thread: ThreadObject) -> str | None:
+        if self._holder is not None:
+            return self._holder
         if self._owner_key is None:
             return None
         owner = (thread.get("metadata") or {}).get(self._owner_key)
@@ -51,6 +67,6 @@ class ThreadRecorder:
 
     async def threads_gone(self, thread_ids: Sequence[str]) -> None:
         try:
-            await self._table.forget(thread_ids)
+            await self._table.forget(thread_ids, owner=self._holder)
         except Exception as exc:
             logger.warning("could not remove threads from the index: %r", exc)

@@ -10,6 +10,8 @@ so over the remote upstream the index holds what this gateway created.
 from __future__ import annotations
 
 import asyncio
+import base64
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +21,7 @@ import httpx
 import pytest
 
 from gateway.auth import token_digest
+from gateway.thread_index import encode_cursor
 from tests.conftest import Gateway, SettingsFactory, start_gateway
 from tests.graphql_client import GraphQLResponse
 from tests.store.postgres import PostgresServer, create_database, drop_database
@@ -214,6 +217,24 @@ async def test_45_threads_page_forward_and_backward(sidebar: Sidebar) -> None:
         assert refused.codes == ["BAD_USER_INPUT"], arguments
 
 
+async def test_a_crafted_cursor_is_bad_user_input_not_a_500(sidebar: Sidebar) -> None:
+    """A sort key past the index column's signed 64-bit range is refused before the
+    database (SQLite raised OverflowError: a 500); the range's last key is a cursor."""
+    made = await sidebar.create_threads(ALICE, 1)
+    thread = made[0]
+    for key in (2**63, 10**40):
+        crafted = base64.urlsafe_b64encode(f"a:{key}:{thread}".encode()).decode().rstrip("=")
+        for arguments in ({"first": 5, "after": crafted}, {"last": 5, "before": crafted}):
+            refused = await sidebar.as_(ALICE, SIDEBAR, **arguments)
+            assert refused.status == 200 and refused.codes == ["BAD_USER_INPUT"], refused.body
+    largest = encode_cursor("last_activity_at", 2**63 - 1, thread)
+    # Newest first: everything is after the largest key, nothing before it.
+    after_largest = await sidebar.page(ALICE, first=5, after=largest)
+    assert _ids(after_largest) == made
+    before_largest = await sidebar.page(ALICE, last=5, before=largest)
+    assert before_largest["edges"] == [] and before_largest["pageInfo"]["hasNextPage"] is True
+
+
 async def test_posting_moves_a_thread_first_and_deleting_removes_it(sidebar: Sidebar) -> None:
     oldest, middle, newest = await sidebar.create_threads(ALICE, 3)
     created_order = _ids(await sidebar.page(ALICE, orderBy="CREATED_AT"))
@@ -295,3 +316,90 @@ async def test_without_owner_isolation_every_caller_lists_every_thread(
             assert not result.errors, result.errors
             assert result.data["viewer"]["subject"] == f"token:{token_digest(token)[:12]}"
             assert result.data["viewer"]["threads"]["nodes"] == [{"id": made.json()["id"]}]
+
+
+@pytest.fixture(scope="module")
+def open_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A remote upstream without a key of its own: any bearer passes (passthrough)."""
+    workdir = tmp_path_factory.mktemp("open-upstream")
+    server = ServerProcess(workdir / "upstream.sqlite3", workdir)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_passthrough_callers_list_only_what_their_own_key_read(
+    request: pytest.FixtureRequest,
+    make_settings: SettingsFactory,
+    open_store: ServerProcess,
+    tmp_path: Path,
+    backend: str,
+) -> None:
+    """Remote upstream, no UPSTREAM_API_KEY, no gateway auth: each caller's bearer is
+    its upstream key, so the index holds each row under ``key:<12 hex>`` of that key
+    (never the key) and a caller lists only its own key's rows; no bearer, none of them."""
+    settings: dict[str, Any] = {"upstream_url": f"{open_store.base_url}/v1"}
+    postgres: PostgresServer | None = None
+    database_url = None
+    if backend == "postgresql":
+        postgres = request.getfixturevalue("postgres_server")
+        database_url = create_database(postgres)
+        settings["store_url"] = database_url
+    try:
+        async for gateway in start_gateway(make_settings(**settings)):
+            async with httpx.AsyncClient(base_url=f"{open_store.base_url}/v1") as rest:
+                sidebar = Sidebar(gateway, "remote", rest)
+                assert (await sidebar.data(ALICE, "{ viewer { subject } }"))["viewer"] == {
+                    "subject": None
+                }
+                alices = await sidebar.create_threads(ALICE, 2)
+                bobs = await sidebar.create_threads(BOB, 1)
+                # A thread made past the gateway, then read by Alice: hers from then on.
+                made = await rest.post(
+                    "/threads", json={}, headers={"OpenAI-Beta": "assistants=v2"}
+                )
+                assert made.status_code == 200, made.text
+                elsewhere = made.json()["id"]
+                read = await sidebar.data(
+                    ALICE, "query($id: ID!) { thread(id: $id) { id } }", id=elsewhere
+                )
+                assert read["thread"] == {"id": elsewhere}
+
+                alice_page = await sidebar.page(ALICE, first=100)
+                assert sorted(_ids(alice_page)) == sorted([*alices, elsewhere])
+                assert all(edge["node"]["metadata"] is not None for edge in alice_page["edges"])
+                bob_page = await sidebar.page(BOB, first=100)
+                assert _ids(bob_page) == bobs
+                for someone_else in ("carol-key-2f7a", "x"):
+                    assert _ids(await sidebar.page(someone_else, first=100)) == []
+                # No bearer: only rows recorded without one (there are none: nothing
+                # reaches the upstream without a key), whatever the others read.
+                anonymous = await gateway.graphql.execute(
+                    "{ viewer { subject threads(first: 100) { nodes { id } } } }"
+                )
+                assert not anonymous.errors, anonymous.errors
+                assert anonymous.data["viewer"] == {"subject": None, "threads": {"nodes": []}}
+                # Deleted past the gateway: Bob's 404 says nothing of Alice's key (her
+                # row stays); her own read that finds it gone removes it from her list.
+                assert (await rest.delete(f"/threads/{elsewhere}")).status_code == 200
+                query_one = "query($id: ID!) { thread(id: $id) { id } }"
+                assert (await sidebar.as_(BOB, query_one, id=elsewhere)).codes == ["NOT_FOUND"]
+                ids_only = "{ viewer { threads(first: 100) { nodes { id } } } }"
+                listed = (await sidebar.data(ALICE, ids_only))["viewer"]["threads"]["nodes"]
+                assert {"id": elsewhere} in listed  # ids only: the index, no upstream call
+                assert (await sidebar.as_(ALICE, query_one, id=elsewhere)).codes == ["NOT_FOUND"]
+                assert sorted(_ids(await sidebar.page(ALICE, first=100))) == sorted(alices)
+                if backend == "sqlite":  # the rows' holders: digests, never the keys
+                    with sqlite3.connect(tmp_path / "store.sqlite3") as state:
+                        holders = {
+                            owner for (owner,) in state.execute("SELECT owner FROM thread_index")
+                        }
+                    assert holders == {
+                        f"key:{token_digest(ALICE)[:12]}",
+                        f"key:{token_digest(BOB)[:12]}",
+                    }
+    finally:
+        if postgres is not None and database_url is not None:
+            drop_database(postgres, database_url)

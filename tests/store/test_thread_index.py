@@ -14,7 +14,7 @@ from gateway.store import SQLiteStore, StoreBackend
 from gateway.store.migrations import SQLITE_MIGRATIONS
 from gateway.store.rows import ThreadRow
 from gateway.store.sqlite import APPLICATION_ID
-from gateway.store.thread_index import IndexQuery, SortKey, page_sql
+from gateway.store.thread_index import IndexEntry, IndexQuery, SortKey, page_sql
 from gateway.store.validation import NewMessage, NewThread, ThreadChanges
 from tests.store.backends import query
 
@@ -77,6 +77,22 @@ async def test_a_new_owner_key_recomputes_every_owner(store: StoreBackend) -> No
     assert (await _rows(store))[thread.id][0] == "red"
     await store.thread_index.adopt_owner_key(None)
     assert (await _rows(store))[thread.id][0] is None
+
+
+async def test_forgetting_for_an_owner_leaves_other_owners_rows(store: StoreBackend) -> None:
+    """A recorded (remote) index's rows: a passthrough caller's 404 forgets its own only."""
+    await store.thread_index.record(
+        [
+            IndexEntry("thread_a", "key:aaaaaaaaaaaa", 1, 1),
+            IndexEntry("thread_b", "key:bbbbbbbbbbbb", 2, 2),
+        ]
+    )
+    await store.thread_index.forget(["thread_a", "thread_b"], owner="key:bbbbbbbbbbbb")
+    assert await _rows(store) == {"thread_a": ("key:aaaaaaaaaaaa", 1, 1)}
+    await store.thread_index.forget(["thread_a"], owner="key:bbbbbbbbbbbb")
+    assert set(await _rows(store)) == {"thread_a"}
+    await store.thread_index.forget(["thread_a"])
+    assert await _rows(store) == {}
 
 
 async def test_keyset_pages_both_ways(store: StoreBackend) -> None:

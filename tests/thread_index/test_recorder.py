@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway.auth import forwarded_key_holder, token_digest
 from gateway.store import SQLiteStore
 from gateway.store.thread_index import IndexEntry, IndexPage, IndexQuery
 from gateway.thread_index import ThreadRecorder
@@ -44,6 +45,24 @@ async def test_seen_threads_and_activity_become_rows(tmp_path: Path) -> None:
         assert await store.thread_index.last_activity(["thread_a", "thread_b"]) == {"thread_b": 20}
 
 
+async def test_a_holders_recorder_writes_every_row_as_the_holders(tmp_path: Path) -> None:
+    """Passthrough: the row's owner is the forwarded key's holder, not the metadata stamp."""
+    async with SQLiteStore(tmp_path / "state.sqlite3") as store:
+        recorder = ThreadRecorder(store.thread_index, None)
+        holder = forwarded_key_holder("sk-alice")
+        assert holder == f"key:{token_digest('sk-alice')[:12]}" and "sk-alice" not in holder
+        assert forwarded_key_holder(None) == forwarded_key_holder("") == "key:none"
+        await recorder.for_holder(holder).threads_seen(
+            [_thread("thread_a", 10, "ann"), _thread("thread_b", 20, None)]
+        )
+        await recorder.for_holder("key:none").threads_seen([_thread("thread_c", 30, None)])
+        for owner, expected in ((holder, ["thread_b", "thread_a"]), ("key:none", ["thread_c"])):
+            page = await store.thread_index.page(IndexQuery(owner, "created_at", True, None, 10))
+            assert [row.thread_id for row in page.rows] == expected
+        stamped = await store.thread_index.page(IndexQuery("ann", "created_at", True, None, 10))
+        assert stamped.rows == ()
+
+
 class _BrokenTable:
     async def adopt_owner_key(self, key: str | None) -> None: ...
 
@@ -59,7 +78,7 @@ class _BrokenTable:
     async def record_activity(self, activity: Sequence[tuple[str, int]]) -> None:
         raise OSError("disk full")
 
-    async def forget(self, thread_ids: Sequence[str]) -> None:
+    async def forget(self, thread_ids: Sequence[str], *, owner: str | None = None) -> None:
         raise OSError("disk full")
 
 
