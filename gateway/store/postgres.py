@@ -27,6 +27,11 @@ whatever process or machine wrote. ``created_at`` is the database server's
 clock (one clock for every replica), and not below the thread's latest
 message the statement sees.
 
+Lock order: every write that touches a thread's messages locks the thread's
+row first (``_LOCK_THREAD``, or the ``FOR UPDATE`` of ``_CREATE_MESSAGE``), as
+``delete_thread`` does (the thread row, then its messages by cascade); the
+event log's advisory lock comes last (``_record_event``). One order, no cycle.
+
 The SQL of a page comes from ``pagination`` (shared with SQLite, written with
 ``?`` placeholders); ``_pg`` turns those into psycopg's ``%s``. Statements
 here are assembled from constants only; every value is a bound parameter.
@@ -120,6 +125,10 @@ _CREATE_MESSAGE = (
 _SELECT_THREAD = f"SELECT {THREAD_COLUMNS} FROM threads WHERE id = %s"  # noqa: S608
 _SELECT_MESSAGE = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = %s AND thread_id = %s"  # noqa: S608
 _THREAD_EXISTS = "SELECT 1 FROM threads WHERE id = %s"
+_LOCK_THREAD = "SELECT 1 FROM threads WHERE id = %s FOR UPDATE"
+"""Taken first by every write to a thread's messages: the lock order of ``delete_thread``
+(thread row, then its messages by cascade), so a message write racing a thread delete waits
+instead of deadlocking (the message-delete trigger locks the thread row too)."""
 _CURSOR_KEY = "SELECT created_at, seq FROM messages WHERE id = %s AND thread_id = %s"
 _INSERT_EVENT = (
     "WITH event AS (INSERT INTO thread_events (thread_id, kind, object, thread, committed_at) "
@@ -438,6 +447,7 @@ class PostgresStore:
         if changes.metadata is None:
             return await self.get_message(thread_id, message_id)
         async with self.pool.connection() as conn, conn.transaction():
+            await conn.execute(_LOCK_THREAD, (thread_id,))
             row = await (
                 await conn.execute(
                     f"UPDATE messages SET metadata = %s WHERE id = %s AND thread_id = %s "  # noqa: S608
@@ -456,6 +466,7 @@ class PostgresStore:
 
     async def delete_message(self, thread_id: str, message_id: str) -> None:
         async with self.pool.connection() as conn, conn.transaction():
+            await conn.execute(_LOCK_THREAD, (thread_id,))
             cursor = await conn.execute(
                 "DELETE FROM messages WHERE id = %s AND thread_id = %s", (message_id, thread_id)
             )
