@@ -495,7 +495,13 @@ class PostgresStore:
             for side, cursor_id in (("after", query.after), ("before", query.before)):
                 if cursor_id is None:
                     continue
-                key = await (await conn.execute(_CURSOR_KEY, (cursor_id, thread_id))).fetchone()
+                # A NUL: no stored id has one (PostgreSQL text cannot hold it), so the
+                # cursor is unknown, as SQLite answers, not a driver error.
+                key = (
+                    None
+                    if "\x00" in cursor_id
+                    else await (await conn.execute(_CURSOR_KEY, (cursor_id, thread_id))).fetchone()
+                )
                 if key is None:
                     await self._require_thread(conn, thread_id)
                     raise invalid_cursor(side, cursor_id, thread_id)
