@@ -43,6 +43,7 @@ This module imports psycopg at its top; ``locations`` imports it only for a
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
@@ -63,6 +64,7 @@ from gateway.store.events import (
     deleted_thread_object,
 )
 from gateway.store.ids import new_thread_id
+from gateway.store.locations import url_passwords
 from gateway.store.migrations import POSTGRES_MIGRATIONS, SchemaTooNewError, plan
 from gateway.store.pagination import cursor_kind, plan_page
 from gateway.store.repository import (
@@ -142,6 +144,32 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0].strip() if text else type(exc).__name__
 
 
+_QUOTED = re.compile(r'"([^"]*)"')
+BAD_URL_REASON = (
+    "the URL is not a valid PostgreSQL connection URL (check its percent-encoding and its options)"
+)
+"""Why a connection could not even start: libpq's own text quotes the URL's tokens."""
+
+
+def _connect_reason(exc: BaseException, conninfo: str) -> str:
+    """The first line of a connect failure, unless it could quote the URL's password.
+
+    libpq refuses a malformed URL (a ``ProgrammingError``) quoting the token it
+    could not parse, which can be part of the password; a failure text that holds
+    a password, or quotes a piece of one, is replaced by a generic reason too.
+    """
+    if isinstance(exc, psycopg.ProgrammingError):
+        return BAD_URL_REASON
+    text = _first_line(exc)
+    passwords = url_passwords(conninfo)
+    quoted = [token for token in _QUOTED.findall(text) if token]
+    if any(secret in text for secret in passwords) or any(
+        token in secret for token in quoted for secret in passwords
+    ):
+        return f"the connection failed ({type(exc).__name__})"
+    return text
+
+
 def _thread_not_found(thread_id: str) -> NotFoundError:
     return NotFoundError(f"No thread found with id '{thread_id}'.")
 
@@ -161,7 +189,7 @@ async def migrate_database(conninfo: str, location: str) -> tuple[int, int]:
             conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS
         )
     except psycopg.Error as exc:
-        raise failure(_first_line(exc)) from None
+        raise failure(_connect_reason(exc, conninfo)) from None
     try:
         async with conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
@@ -254,7 +282,8 @@ class PostgresStore:
         except Exception as exc:
             await pool.close()
             raise StoreOpenError(
-                f"cannot use the store database '{self._location}': {_first_line(exc)}"
+                f"cannot use the store database '{self._location}': "
+                f"{_connect_reason(exc, self._conninfo)}"
             ) from None
         self._pool = pool
 
