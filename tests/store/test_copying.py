@@ -14,8 +14,9 @@ import pytest
 from gateway.store import StoreBackend, create_backend, parse_store_url
 from gateway.store.backend import StoreCounts
 from gateway.store.copying import CopySummary, copy_store, terminal_progress
+from gateway.store.migrations import SCHEMA_VERSION
 from tests.store.backends import listing, query_at
-from tests.store.legacy import MESSAGES_PER_THREAD, THREADS, make_0_1_store
+from tests.store.legacy import MESSAGES_PER_THREAD, SCHEMA_VERSION_0_1, THREADS, make_0_1_store
 from tests.store.postgres import PostgresServer, create_database, drop_database
 from tests.store.server import server_env
 
@@ -87,6 +88,32 @@ async def test_0_1_file_to_postgres_and_back_gives_identical_listings(
 
 class Interrupted(Exception):
     pass
+
+
+def test_a_missing_source_file_is_refused_and_not_created(tmp_path: Path, store_url: str) -> None:
+    """A typo in ``--from``: one line, exit 2, no empty store made and "copied"."""
+    missing = tmp_path / "typo.sqlite3"
+    done = copy_command(f"sqlite:///{missing}", store_url, tmp_path)
+    assert done.returncode == 2, done.stdout
+    assert done.stderr == f"messages-gateway: the source store file {missing} does not exist\n"
+    assert done.stdout == ""
+    assert not missing.exists()
+
+
+def test_an_older_source_is_migrated_forward_as_documented(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """A 0.1 source file is opened as the gateway opens a store: migrated, data unchanged."""
+    legacy = tmp_path / "legacy.sqlite3"
+    make_0_1_store(legacy)
+    before = query_at(f"sqlite:///{legacy}", "SELECT id, content FROM messages ORDER BY id")
+    assert query_at(f"sqlite:///{legacy}", "PRAGMA user_version") == [(SCHEMA_VERSION_0_1,)]
+    done = copy_command(f"sqlite:///{legacy}", postgres_url, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert query_at(f"sqlite:///{legacy}", "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+    after = query_at(f"sqlite:///{legacy}", "SELECT id, content FROM messages ORDER BY id")
+    assert len(before) == LEGACY_MESSAGES
+    assert after == before
 
 
 async def test_an_interrupted_copy_finishes_on_the_next_run(tmp_path: Path, store_url: str) -> None:
