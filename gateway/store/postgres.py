@@ -567,16 +567,18 @@ class PostgresStore:
             ).fetchall()
         return [(int(row[0]), ThreadRow(*row[1:])) for row in found]
 
-    async def export_messages(self, thread_id: str) -> list[MessageRow]:
+    async def export_messages(
+        self, thread_id: str, *, after: tuple[int, int], limit: int
+    ) -> list[tuple[int, MessageRow]]:
         async with self.pool.connection() as conn:
             found = await (
                 await conn.execute(
-                    f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE thread_id = %s "  # noqa: S608
-                    "ORDER BY created_at, seq",
-                    (thread_id,),
+                    f"SELECT seq, {MESSAGE_COLUMNS} FROM messages WHERE thread_id = %s "  # noqa: S608
+                    "AND (created_at, seq) > (%s, %s) ORDER BY created_at, seq LIMIT %s",
+                    (thread_id, *after, limit),
                 )
             ).fetchall()
-        return [MessageRow(*row) for row in found]
+        return [(int(row[0]), MessageRow(*row[1:])) for row in found]
 
     async def import_thread(
         self, thread: ThreadRow, messages: Sequence[MessageRow]
