@@ -160,6 +160,13 @@ def _copy_store(args: argparse.Namespace) -> int:
     if source_at == target_at:
         print("messages-gateway: --from and --to are the same store", file=sys.stderr)
         return 2
+    if source_at.kind == "sqlite" and not Path(source_at.target).is_file():
+        # Opening it would create (and migrate) an empty store: a typo would "copy 0 threads".
+        print(
+            f"messages-gateway: the source store file {source_at.target} does not exist",
+            file=sys.stderr,
+        )
+        return 2
 
     async def run() -> CopySummary:
         source = create_backend(source_at)
@@ -231,7 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     copy = commands.add_parser(
         "copy-store",
         help="copy every thread and message from one store to another (ids, order, "
-        "timestamps kept; safe to run again)",
+        "timestamps kept; safe to run again; an older source is migrated first)",
     )
     copy.add_argument("--from", dest="source", required=True, help="source store URL")
     copy.add_argument("--to", dest="target", required=True, help="target store URL")

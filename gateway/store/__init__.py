@@ -25,7 +25,6 @@ from gateway.store.backend import StoreBackend
 from gateway.store.database import Database
 from gateway.store.errors import StoreOpenError
 from gateway.store.locations import StoreLocation, create_backend, migrate, parse_store_url
-from gateway.store.sqlite import check_store_path
 from gateway.store.sqlite_store import SQLiteStore
 
 __all__ = [
@@ -35,7 +34,6 @@ __all__ = [
     "StoreLocation",
     "StoreMount",
     "StoreOpenError",
-    "check_store_path",
     "create_backend",
     "create_store_app",
     "migrate",

@@ -46,7 +46,10 @@ from gateway.store.validation import (
     ThreadChanges,
 )
 
-__all__ = ["ImportOutcome", "StoreBackend", "StoreCounts"]
+__all__ = ["EXPORT_START", "ImportOutcome", "StoreBackend", "StoreCounts"]
+
+EXPORT_START = (-(2**63), -(2**63))
+"""The ``(created_at, seq)`` key before every message: ``export_messages``'s first page."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,8 +130,11 @@ class StoreBackend(Protocol):
         """Up to ``limit`` threads in insertion order past ``after_seq``, with their ``seq``."""
         ...
 
-    async def export_messages(self, thread_id: str) -> list[MessageRow]:
-        """Every message of a thread, in its order (ascending)."""
+    async def export_messages(
+        self, thread_id: str, *, after: tuple[int, int], limit: int
+    ) -> list[tuple[int, MessageRow]]:
+        """Up to ``limit`` messages of a thread in its order (ascending) past ``after``
+        (a ``(created_at, seq)`` key; ``EXPORT_START`` for the first), with their ``seq``."""
         ...
 
     async def import_thread(
@@ -137,7 +143,8 @@ class StoreBackend(Protocol):
         """Store a thread and its messages as they are, skipping the ids already present.
 
         One transaction; the messages are given in their order and get their
-        new ``seq`` in that order, so the thread's order is kept.
+        new ``seq`` in that order, so the thread's order is kept. Called again
+        for the same thread with its next batch (``copy_store``), it appends.
         """
         ...
 

@@ -5,11 +5,13 @@ How a deployment moves from its SQLite file to PostgreSQL (or back): ids,
 threads in their insertion order, each thread's messages in theirs (the target
 assigns its own ``seq`` in that order, so every listing is the same).
 
-Idempotent, hence safe to interrupt: each thread is copied in one transaction
-of the target (its messages with it), and whatever is already there (by id)
-is skipped, so running it again after a crash or Ctrl-C finishes the job and
-duplicates nothing. Messages added to the source in between are appended to
-their thread on the next run.
+Idempotent, hence safe to interrupt: each thread is copied in transactions of
+the target of at most ``MESSAGES_PER_BATCH`` messages (the first creates the
+thread; a thread that fits is one transaction), read from the source in the same
+bounded pages, and whatever is already there (by id) is skipped, so running it
+again after a crash or Ctrl-C finishes the job, in order, and duplicates
+nothing. Messages added to the source in between are appended to their thread
+on the next run.
 """
 
 from __future__ import annotations
@@ -18,11 +20,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
 
-from gateway.store.backend import StoreBackend, StoreCounts
+from gateway.store.backend import EXPORT_START, StoreBackend, StoreCounts
+from gateway.store.rows import ThreadRow
 
 __all__ = ["CopyProgress", "CopySummary", "copy_store", "terminal_progress"]
 
 THREADS_PER_PAGE = 200
+MESSAGES_PER_BATCH = 500
+"""A thread's messages are read and written this many at a time: memory stays bounded
+however long the thread."""
 
 
 @dataclass(slots=True)
@@ -48,7 +54,11 @@ CopyProgress = Callable[[CopySummary, StoreCounts], None]
 
 
 async def copy_store(
-    source: StoreBackend, target: StoreBackend, *, progress: CopyProgress | None = None
+    source: StoreBackend,
+    target: StoreBackend,
+    *,
+    progress: CopyProgress | None = None,
+    messages_per_batch: int = MESSAGES_PER_BATCH,
 ) -> CopySummary:
     """Copy everything in ``source`` (open) into ``target`` (open); see the module docstring."""
     totals = await source.counts()
@@ -56,18 +66,37 @@ async def copy_store(
     after = 0
     while page := await source.export_threads(after_seq=after, limit=THREADS_PER_PAGE):
         for _, thread in page:
-            messages = await source.export_messages(thread.id)
-            outcome = await target.import_thread(thread, messages)
-            if outcome.thread_created:
-                summary.threads_copied += 1
-            else:
-                summary.threads_present += 1
-            summary.messages_copied += outcome.messages_created
-            summary.messages_present += len(messages) - outcome.messages_created
+            await _copy_thread(source, target, thread, summary, messages_per_batch)
             if progress is not None:
                 progress(summary, totals)
         after = page[-1][0]
     return summary
+
+
+async def _copy_thread(
+    source: StoreBackend,
+    target: StoreBackend,
+    thread: ThreadRow,
+    summary: CopySummary,
+    messages_per_batch: int,
+) -> None:
+    """One thread, its messages in batches of at most ``messages_per_batch`` (in order)."""
+    key = EXPORT_START
+    created = False
+    while True:
+        batch = await source.export_messages(thread.id, after=key, limit=messages_per_batch)
+        messages = [message for _, message in batch]
+        outcome = await target.import_thread(thread, messages)
+        created = created or outcome.thread_created
+        summary.messages_copied += outcome.messages_created
+        summary.messages_present += len(messages) - outcome.messages_created
+        if len(batch) < messages_per_batch:
+            break
+        key = (batch[-1][1].created_at, batch[-1][0])
+    if created:
+        summary.threads_copied += 1
+    else:
+        summary.threads_present += 1
 
 
 def terminal_progress(stream: TextIO) -> CopyProgress | None:

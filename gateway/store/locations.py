@@ -9,23 +9,31 @@ Unset, the store is the SQLite file at ``GATEWAY_STORE_PATH``. The PostgreSQL
 backend is the optional extra ``messages-gateway[postgres]``: it is imported
 only for a PostgreSQL URL, and a missing driver is one line saying what to
 install. ``location`` is what messages and logs show: a URL never carries its
-password there.
+password there (neither the userinfo's nor a ``password=`` option's).
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from gateway.store.backend import StoreBackend
 from gateway.store.errors import StoreOpenError
 from gateway.store.sqlite import migrate_file
 from gateway.store.sqlite_store import SQLiteStore
 
-__all__ = ["StoreLocation", "create_backend", "migrate", "parse_store_url", "redact_url"]
+__all__ = [
+    "StoreLocation",
+    "create_backend",
+    "migrate",
+    "parse_store_url",
+    "redact_url",
+    "url_passwords",
+]
 
 _SQLITE_PREFIX = "sqlite:///"
 _POSTGRES_SCHEMES = ("postgresql", "postgres")
@@ -47,14 +55,29 @@ class StoreLocation:
         return self.target if self.kind == "sqlite" else redact_url(self.target)
 
 
+_PASSWORD_PARAMETER = re.compile(r"(?i)(^|&)(password=)([^&]*)")
+
+
 def redact_url(url: str) -> str:
-    """``url`` with its password (if any) replaced by ``***``."""
+    """``url`` with its passwords (of the userinfo, and any ``password=`` option) as ``***``."""
     parts = urlsplit(url)
-    if parts.password is None:
+    netloc = parts.netloc
+    if parts.password is not None:
+        host = netloc.rsplit("@", 1)[1]
+        netloc = f"{parts.username or ''}:***@{host}"
+    query = _PASSWORD_PARAMETER.sub(r"\1\2***", parts.query)
+    if (netloc, query) == (parts.netloc, parts.query):
         return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    user = parts.username or ""
-    return urlunsplit((parts.scheme, f"{user}:***@{host}", parts.path, parts.query, ""))
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def url_passwords(url: str) -> tuple[str, ...]:
+    """The passwords ``url`` carries, as written and percent-decoded (to keep out of messages)."""
+    parts = urlsplit(url)
+    written = [parts.password] if parts.password is not None else []
+    written += [match.group(3) for match in _PASSWORD_PARAMETER.finditer(parts.query)]
+    found = {text for raw in written for text in (raw, unquote(raw)) if text}
+    return tuple(sorted(found))
 
 
 def parse_store_url(url: str) -> StoreLocation:

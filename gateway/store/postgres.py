@@ -27,6 +27,11 @@ whatever process or machine wrote. ``created_at`` is the database server's
 clock (one clock for every replica), and not below the thread's latest
 message the statement sees.
 
+Lock order: every write that touches a thread's messages locks the thread's
+row first (``_LOCK_THREAD``, or the ``FOR UPDATE`` of ``_CREATE_MESSAGE``), as
+``delete_thread`` does (the thread row, then its messages by cascade); the
+event log's advisory lock comes last (``_record_event``). One order, no cycle.
+
 The SQL of a page comes from ``pagination`` (shared with SQLite, written with
 ``?`` placeholders); ``_pg`` turns those into psycopg's ``%s``. Statements
 here are assembled from constants only; every value is a bound parameter.
@@ -38,6 +43,7 @@ This module imports psycopg at its top; ``locations`` imports it only for a
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
@@ -58,6 +64,7 @@ from gateway.store.events import (
     deleted_thread_object,
 )
 from gateway.store.ids import new_thread_id
+from gateway.store.locations import url_passwords
 from gateway.store.migrations import POSTGRES_MIGRATIONS, SchemaTooNewError, plan
 from gateway.store.pagination import cursor_kind, plan_page
 from gateway.store.repository import (
@@ -120,6 +127,10 @@ _CREATE_MESSAGE = (
 _SELECT_THREAD = f"SELECT {THREAD_COLUMNS} FROM threads WHERE id = %s"  # noqa: S608
 _SELECT_MESSAGE = f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = %s AND thread_id = %s"  # noqa: S608
 _THREAD_EXISTS = "SELECT 1 FROM threads WHERE id = %s"
+_LOCK_THREAD = "SELECT 1 FROM threads WHERE id = %s FOR UPDATE"
+"""Taken first by every write to a thread's messages: the lock order of ``delete_thread``
+(thread row, then its messages by cascade), so a message write racing a thread delete waits
+instead of deadlocking (the message-delete trigger locks the thread row too)."""
 _CURSOR_KEY = "SELECT created_at, seq FROM messages WHERE id = %s AND thread_id = %s"
 _INSERT_EVENT = (
     "WITH event AS (INSERT INTO thread_events (thread_id, kind, object, thread, committed_at) "
@@ -131,6 +142,32 @@ _INSERT_EVENT = (
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0].strip() if text else type(exc).__name__
+
+
+_QUOTED = re.compile(r'"([^"]*)"')
+BAD_URL_REASON = (
+    "the URL is not a valid PostgreSQL connection URL (check its percent-encoding and its options)"
+)
+"""Why a connection could not even start: libpq's own text quotes the URL's tokens."""
+
+
+def _connect_reason(exc: BaseException, conninfo: str) -> str:
+    """The first line of a connect failure, unless it could quote the URL's password.
+
+    libpq refuses a malformed URL (a ``ProgrammingError``) quoting the token it
+    could not parse, which can be part of the password; a failure text that holds
+    a password, or quotes a piece of one, is replaced by a generic reason too.
+    """
+    if isinstance(exc, psycopg.ProgrammingError):
+        return BAD_URL_REASON
+    text = _first_line(exc)
+    passwords = url_passwords(conninfo)
+    quoted = [token for token in _QUOTED.findall(text) if token]
+    if any(secret in text for secret in passwords) or any(
+        token in secret for token in quoted for secret in passwords
+    ):
+        return f"the connection failed ({type(exc).__name__})"
+    return text
 
 
 def _thread_not_found(thread_id: str) -> NotFoundError:
@@ -152,7 +189,7 @@ async def migrate_database(conninfo: str, location: str) -> tuple[int, int]:
             conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS
         )
     except psycopg.Error as exc:
-        raise failure(_first_line(exc)) from None
+        raise failure(_connect_reason(exc, conninfo)) from None
     try:
         async with conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
@@ -245,7 +282,8 @@ class PostgresStore:
         except Exception as exc:
             await pool.close()
             raise StoreOpenError(
-                f"cannot use the store database '{self._location}': {_first_line(exc)}"
+                f"cannot use the store database '{self._location}': "
+                f"{_connect_reason(exc, self._conninfo)}"
             ) from None
         self._pool = pool
 
@@ -438,6 +476,7 @@ class PostgresStore:
         if changes.metadata is None:
             return await self.get_message(thread_id, message_id)
         async with self.pool.connection() as conn, conn.transaction():
+            await conn.execute(_LOCK_THREAD, (thread_id,))
             row = await (
                 await conn.execute(
                     f"UPDATE messages SET metadata = %s WHERE id = %s AND thread_id = %s "  # noqa: S608
@@ -456,6 +495,7 @@ class PostgresStore:
 
     async def delete_message(self, thread_id: str, message_id: str) -> None:
         async with self.pool.connection() as conn, conn.transaction():
+            await conn.execute(_LOCK_THREAD, (thread_id,))
             cursor = await conn.execute(
                 "DELETE FROM messages WHERE id = %s AND thread_id = %s", (message_id, thread_id)
             )
@@ -484,7 +524,13 @@ class PostgresStore:
             for side, cursor_id in (("after", query.after), ("before", query.before)):
                 if cursor_id is None:
                     continue
-                key = await (await conn.execute(_CURSOR_KEY, (cursor_id, thread_id))).fetchone()
+                # A NUL: no stored id has one (PostgreSQL text cannot hold it), so the
+                # cursor is unknown, as SQLite answers, not a driver error.
+                key = (
+                    None
+                    if "\x00" in cursor_id
+                    else await (await conn.execute(_CURSOR_KEY, (cursor_id, thread_id))).fetchone()
+                )
                 if key is None:
                     await self._require_thread(conn, thread_id)
                     raise invalid_cursor(side, cursor_id, thread_id)
@@ -521,16 +567,18 @@ class PostgresStore:
             ).fetchall()
         return [(int(row[0]), ThreadRow(*row[1:])) for row in found]
 
-    async def export_messages(self, thread_id: str) -> list[MessageRow]:
+    async def export_messages(
+        self, thread_id: str, *, after: tuple[int, int], limit: int
+    ) -> list[tuple[int, MessageRow]]:
         async with self.pool.connection() as conn:
             found = await (
                 await conn.execute(
-                    f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE thread_id = %s "  # noqa: S608
-                    "ORDER BY created_at, seq",
-                    (thread_id,),
+                    f"SELECT seq, {MESSAGE_COLUMNS} FROM messages WHERE thread_id = %s "  # noqa: S608
+                    "AND (created_at, seq) > (%s, %s) ORDER BY created_at, seq LIMIT %s",
+                    (thread_id, *after, limit),
                 )
             ).fetchall()
-        return [MessageRow(*row) for row in found]
+        return [(int(row[0]), MessageRow(*row[1:])) for row in found]
 
     async def import_thread(
         self, thread: ThreadRow, messages: Sequence[MessageRow]

@@ -320,13 +320,16 @@ def export_threads(
     return [(row[0], ThreadRow(*row[1:])) for row in found]
 
 
-def export_messages(conn: sqlite3.Connection, thread_id: str) -> list[MessageRow]:
+def export_messages(
+    conn: sqlite3.Connection, thread_id: str, after: tuple[int, int], limit: int
+) -> list[tuple[int, MessageRow]]:
+    """One bounded page of a thread's messages past ``after`` (``(created_at, seq)``)."""
     found = conn.execute(
-        f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE thread_id = ? "  # noqa: S608
-        "ORDER BY created_at, seq",
-        (thread_id,),
+        f"SELECT seq, {MESSAGE_COLUMNS} FROM messages WHERE thread_id = ? "  # noqa: S608
+        "AND (created_at, seq) > (?, ?) ORDER BY created_at, seq LIMIT ?",
+        (thread_id, *after, limit),
     )
-    return [MessageRow(*row) for row in found]
+    return [(int(row[0]), MessageRow(*row[1:])) for row in found]
 
 
 def import_thread(

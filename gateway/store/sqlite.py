@@ -32,7 +32,6 @@ __all__ = [
     "APPLICATION_ID",
     "SCHEMA_VERSION",
     "FileIdentity",
-    "check_store_path",
     "connect_reader",
     "connect_writer",
     "migrate_file",
@@ -179,17 +178,6 @@ def connect_reader(path: Path) -> sqlite3.Connection:
     conn = _connect(path)
     conn.execute("PRAGMA query_only = ON")
     return conn
-
-
-def check_store_path(path: Path) -> None:
-    """Pre-flight for ``messages-gateway serve``: the store file is usable, or say why.
-
-    Creates the folder and the file (with its schema) when missing, checks that
-    an existing file is an SQLite database of this store, and that it is
-    writable. It reads the schema rather than running ``PRAGMA quick_check``,
-    whose cost grows with the size of the file, so startup stays fast.
-    """
-    connect_writer(path).close()
 
 
 @dataclass(frozen=True, slots=True)

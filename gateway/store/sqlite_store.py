@@ -120,8 +120,12 @@ class SQLiteStore:
             partial(repository.export_threads, after_seq=after_seq, limit=limit)
         )
 
-    async def export_messages(self, thread_id: str) -> list[MessageRow]:
-        return await self.database.read(partial(repository.export_messages, thread_id=thread_id))
+    async def export_messages(
+        self, thread_id: str, *, after: tuple[int, int], limit: int
+    ) -> list[tuple[int, MessageRow]]:
+        return await self.database.read(
+            partial(repository.export_messages, thread_id=thread_id, after=after, limit=limit)
+        )
 
     async def import_thread(
         self, thread: ThreadRow, messages: Sequence[MessageRow]

@@ -93,3 +93,34 @@ async def test_failures_in_a_group_commit_do_not_touch_neighbours(
     assert [r.status_code for r in results] == [200, 404] * 20
     stored = await all_messages(client, thread_id)
     assert sorted(int(m["content"][0]["text"]["value"]) for m in stored) == list(range(0, 40, 2))
+
+
+async def test_message_deletes_racing_a_thread_delete_do_not_deadlock(
+    client: httpx.AsyncClient, store: StoreBackend
+) -> None:
+    """Deleting messages while their thread is deleted: each request gets its answer (200,
+    or 404), never a 500 from a deadlock (on PostgreSQL every message write locks the thread
+    row first, as a thread delete does, so the two take their locks in the same order)."""
+    rounds, per_thread = 40, 4
+    statuses: Counter[int] = Counter()
+    for _ in range(rounds):
+        thread_id = (await client.post("/threads")).json()["id"]
+        ids = [
+            (
+                await client.post(
+                    f"/threads/{thread_id}/messages", json={"role": "user", "content": f"{i}"}
+                )
+            ).json()["id"]
+            for i in range(per_thread)
+        ]
+        results = await asyncio.gather(
+            *(client.delete(f"/threads/{thread_id}/messages/{mid}") for mid in ids[:2]),
+            client.delete(f"/threads/{thread_id}"),
+            *(client.delete(f"/threads/{thread_id}/messages/{mid}") for mid in ids[2:]),
+        )
+        assert results[2].status_code == 200, results[2].text
+        for response in results[:2] + results[3:]:
+            assert response.status_code in (200, 404), response.text
+            statuses[response.status_code] += 1
+    assert sum(statuses.values()) == rounds * per_thread
+    assert await query(store, "SELECT count(*) FROM messages") == [(0,)]

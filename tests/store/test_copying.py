@@ -14,8 +14,10 @@ import pytest
 from gateway.store import StoreBackend, create_backend, parse_store_url
 from gateway.store.backend import StoreCounts
 from gateway.store.copying import CopySummary, copy_store, terminal_progress
+from gateway.store.migrations import SCHEMA_VERSION
+from gateway.store.rows import MessageRow
 from tests.store.backends import listing, query_at
-from tests.store.legacy import MESSAGES_PER_THREAD, THREADS, make_0_1_store
+from tests.store.legacy import MESSAGES_PER_THREAD, SCHEMA_VERSION_0_1, THREADS, make_0_1_store
 from tests.store.postgres import PostgresServer, create_database, drop_database
 from tests.store.server import server_env
 
@@ -87,6 +89,32 @@ async def test_0_1_file_to_postgres_and_back_gives_identical_listings(
 
 class Interrupted(Exception):
     pass
+
+
+def test_a_missing_source_file_is_refused_and_not_created(tmp_path: Path, store_url: str) -> None:
+    """A typo in ``--from``: one line, exit 2, no empty store made and "copied"."""
+    missing = tmp_path / "typo.sqlite3"
+    done = copy_command(f"sqlite:///{missing}", store_url, tmp_path)
+    assert done.returncode == 2, done.stdout
+    assert done.stderr == f"messages-gateway: the source store file {missing} does not exist\n"
+    assert done.stdout == ""
+    assert not missing.exists()
+
+
+def test_an_older_source_is_migrated_forward_as_documented(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """A 0.1 source file is opened as the gateway opens a store: migrated, data unchanged."""
+    legacy = tmp_path / "legacy.sqlite3"
+    make_0_1_store(legacy)
+    before = query_at(f"sqlite:///{legacy}", "SELECT id, content FROM messages ORDER BY id")
+    assert query_at(f"sqlite:///{legacy}", "PRAGMA user_version") == [(SCHEMA_VERSION_0_1,)]
+    done = copy_command(f"sqlite:///{legacy}", postgres_url, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert query_at(f"sqlite:///{legacy}", "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+    after = query_at(f"sqlite:///{legacy}", "SELECT id, content FROM messages ORDER BY id")
+    assert len(before) == LEGACY_MESSAGES
+    assert after == before
 
 
 async def test_an_interrupted_copy_finishes_on_the_next_run(tmp_path: Path, store_url: str) -> None:
@@ -181,3 +209,43 @@ def test_the_command_draws_its_bar_on_a_terminal(tmp_path: Path) -> None:
     assert text.count("\r[") == THREADS, "redrawn once per thread"
     assert f"{THREADS}/{THREADS} threads, {LEGACY_MESSAGES}/{LEGACY_MESSAGES} messages" in text
     assert f"copied {THREADS} threads" in completed.stdout
+
+
+class CountingSource:
+    """A source whose ``export_messages`` pages are recorded (their sizes, in order)."""
+
+    def __init__(self, store: StoreBackend) -> None:
+        self.store = store
+        self.pages: list[int] = []
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.store, name)
+
+    async def export_messages(
+        self, thread_id: str, *, after: tuple[int, int], limit: int
+    ) -> list[tuple[int, MessageRow]]:
+        page = await self.store.export_messages(thread_id, after=after, limit=limit)
+        self.pages.append(len(page))
+        return page
+
+
+async def test_a_long_thread_is_copied_in_bounded_batches(tmp_path: Path, store_url: str) -> None:
+    """From each backend (the 0.1 file's threads, 7 messages in batches of 3), in order."""
+    make_0_1_store(tmp_path / "legacy.sqlite3")
+    legacy = await opened(f"sqlite:///{tmp_path / 'legacy.sqlite3'}")
+    middle = await opened(store_url)
+    back = await opened(f"sqlite:///{tmp_path / 'back.sqlite3'}")
+    try:
+        await copy_store(legacy, middle)
+        source = CountingSource(middle)
+        summary = await copy_store(source, back, messages_per_batch=3)  # type: ignore[arg-type]
+        assert summary.messages_copied == LEGACY_MESSAGES
+        assert max(source.pages) == 3
+        per_thread = -(-MESSAGES_PER_THREAD // 3) + (MESSAGES_PER_THREAD % 3 == 0)
+        full = THREADS - 1  # the 0.1 file's last thread has no messages: one empty page
+        assert len(source.pages) == full * per_thread + 1
+        assert sum(source.pages) == LEGACY_MESSAGES
+        assert await listing(back) == await listing(middle) == await listing(legacy)
+    finally:
+        for store in (legacy, middle, back):
+            await store.close()

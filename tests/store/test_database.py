@@ -5,15 +5,22 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import gateway.store.database as database_module
-from gateway.store import Database, StoreOpenError, check_store_path
+from gateway.store import Database, StoreOpenError
 from gateway.store.errors import NotFoundError, StoreFileChangedError
-from gateway.store.sqlite import APPLICATION_ID, SAMPLE_ROWS, SCHEMA_VERSION, read_sample
+from gateway.store.sqlite import (
+    APPLICATION_ID,
+    SAMPLE_ROWS,
+    SCHEMA_VERSION,
+    migrate_file,
+    read_sample,
+)
 
 
 def insert_thread(thread_id: str) -> Any:
@@ -224,15 +231,14 @@ def file_parent(tmp_path: Path) -> Path:
 
 def other_application(tmp_path: Path) -> Path:
     path = tmp_path / "other.sqlite3"
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn, conn:
         conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
-    conn.close()
     return path
 
 
 def newer_schema(tmp_path: Path) -> Path:
     path = tmp_path / "newer.sqlite3"
-    check_store_path(path)
+    migrate_file(path)
     conn = sqlite3.connect(path)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.close()
@@ -258,7 +264,7 @@ UNUSABLE = [
 async def test_unusable_files_are_refused_clearly(tmp_path: Path, make: Any, reason: str) -> None:
     path = make(tmp_path)
     with pytest.raises(StoreOpenError) as preflight:
-        check_store_path(path)
+        migrate_file(path)
     message = str(preflight.value)
     assert message.startswith(f"cannot use the store file '{path}': ")
     assert reason in message
@@ -269,14 +275,14 @@ async def test_unusable_files_are_refused_clearly(tmp_path: Path, make: Any, rea
     assert not database.is_open
 
 
-async def test_check_store_path_creates_and_then_accepts_a_store(tmp_path: Path) -> None:
+async def test_migrate_file_creates_and_then_accepts_a_store(tmp_path: Path) -> None:
     path = tmp_path / "deep" / "er" / "store.sqlite3"
-    check_store_path(path)
+    migrate_file(path)
     assert path.is_file()
-    check_store_path(path)  # its own file: fine
+    migrate_file(path)  # its own file: fine
     async with Database(path) as database:
         await database.write(insert_thread("thread_kept"))
-    check_store_path(path)
+    migrate_file(path)
     async with Database(path) as database:
         assert await database.read(thread_ids) == ["thread_kept"]
 

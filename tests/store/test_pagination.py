@@ -286,6 +286,27 @@ async def test_a_window_keeps_checking_both_cursors(client: httpx.AsyncClient) -
         assert (error["param"], error["code"]) == (bad, "invalid_cursor")
 
 
+async def test_a_cursor_no_store_can_hold_is_an_unknown_cursor(
+    client: httpx.AsyncClient,
+) -> None:
+    """A NUL in ``after``/``before`` (PostgreSQL text cannot hold one): the 400 of an
+    unknown cursor on every backend, never a 500; a missing thread is still a 404."""
+    thread_id, ascending = await make_thread(client, 3, initial=3)
+    for side in ("after", "before"):
+        cursor = f"{ascending[0]}\x00b"
+        response = await client.get(f"/threads/{thread_id}/messages", params={side: cursor})
+        assert response.status_code == 400, response.text
+        error = response.json()["error"]
+        assert (error["param"], error["code"]) == (side, "invalid_cursor")
+        assert error["message"] == (
+            f"Invalid '{side}': no message with id '{cursor}' in thread '{thread_id}'."
+        )
+        missing = await client.get(
+            f"/threads/thread_000000000000000000000000/messages?{side}=msg_a%00b"
+        )
+        assert missing.status_code == 404, missing.text
+
+
 async def test_run_id_filter_applies_inside_a_window(
     client: httpx.AsyncClient, store: StoreBackend
 ) -> None:

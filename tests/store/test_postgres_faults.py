@@ -22,8 +22,8 @@ async def test_a_server_restart_is_a_500_then_recovered(caplog: pytest.LogCaptur
     if binaries is None:
         pytest.fail("Debian's PostgreSQL binaries are missing: run scripts/setup.d/postgres.sh")
     cluster = ThrowawayCluster(binaries).start()
+    store = PostgresStore(cluster.url, location=cluster.url)
     try:
-        store = PostgresStore(cluster.url, location=cluster.url)
         await store.open()
         transport = httpx.ASGITransport(app=create_store_app(store, api_key=None))
         async with httpx.AsyncClient(transport=transport, base_url="http://store") as client:
@@ -51,6 +51,6 @@ async def test_a_server_restart_is_a_500_then_recovered(caplog: pytest.LogCaptur
             assert answer.status_code == 200, answer.text
             assert answer.json()["id"] == thread_id, "the acknowledged thread survived"
             assert await store.health() is None
-        await store.close()
     finally:
+        await store.close()  # a no-op when it never opened
         cluster.stop()

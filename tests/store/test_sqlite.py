@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -22,7 +23,8 @@ ROUND_SECONDS = 0.25
 OPEN_AT_ONCE = """
 import sys, time
 from pathlib import Path
-from gateway.store import StoreOpenError, check_store_path
+from gateway.store import StoreOpenError
+from gateway.store.sqlite import migrate_file
 folder, first, rounds, step = Path(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
 for k in range(rounds):
     at = first + k * step
@@ -30,7 +32,7 @@ for k in range(rounds):
     while time.time() < at:
         pass
     try:
-        check_store_path(folder / f"round-{k}" / "messages.sqlite3")
+        migrate_file(folder / f"round-{k}" / "messages.sqlite3")
     except StoreOpenError as exc:
         print(exc)
 """
@@ -53,7 +55,10 @@ def test_processes_creating_one_new_file_at_once_all_succeed(tmp_path: Path) -> 
     failures = [process.communicate(timeout=60)[0].strip() for process in processes]
     assert [process.returncode for process in processes] == [0] * PROCESSES
     for round_ in range(ROUNDS):
-        with sqlite3.connect(tmp_path / f"round-{round_}" / "messages.sqlite3") as conn:
+        with (
+            closing(sqlite3.connect(tmp_path / f"round-{round_}" / "messages.sqlite3")) as conn,
+            conn,
+        ):
             assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
             assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
             assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

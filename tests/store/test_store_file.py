@@ -17,6 +17,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -150,7 +151,7 @@ def test_a_file_moved_away_and_back_lost_nothing_and_serves_again(
     assert thread.status_code == 200 and thread.json()["metadata"] == {"k": "before"}
     listed = httpx.get(f"{server.base_url}/v1/threads/{thread_id}/messages", timeout=30.0)
     assert [m["content"][0]["text"]["value"] for m in listed.json()["data"]] == ["before"]
-    with sqlite3.connect(server.store_path, timeout=10.0) as conn:
+    with closing(sqlite3.connect(server.store_path, timeout=10.0)) as conn, conn:
         assert conn.execute("SELECT count(*) FROM threads").fetchone() == (1,)
         assert conn.execute("SELECT count(*) FROM messages").fetchone() == (1,)
     assert create_thread(server, "accepted").status_code == 200
@@ -163,7 +164,7 @@ def _damage_message_pages(path: Path) -> int:
     The header, the schema and the threads' pages stay intact, so the file still
     opens as this store's and a thread lookup (0.1's whole readiness probe) works.
     """
-    with sqlite3.connect(path, timeout=10.0) as conn:
+    with closing(sqlite3.connect(path, timeout=10.0)) as conn, conn:
         busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         assert busy == 0, "the checkpoint ran to completion"
         page_size = conn.execute("PRAGMA page_size").fetchone()[0]
@@ -207,7 +208,7 @@ def test_readiness_reads_are_bounded_on_a_large_file(server: ServerProcess, tmp_
         for index in range(20):
             body = {"messages": [{"role": "user", "content": f"m{i}"} for i in range(100)]}
             assert http.post("/threads", json=body).status_code == 200, index
-    with sqlite3.connect(server.store_path, timeout=10.0) as conn:
+    with closing(sqlite3.connect(server.store_path, timeout=10.0)) as conn, conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     file_size = server.store_path.stat().st_size
     assert file_size > 40 * 1_000_000
