@@ -15,9 +15,10 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["client_port", "serving_pid"]
+__all__ = ["client_port", "server_side_sockets", "serving_pid"]
 
 _ESTABLISHED = "01"
+_CLOSE_WAIT = "08"
 
 
 def client_port(response: httpx.Response) -> int:
@@ -63,3 +64,23 @@ def serving_pid(server_port: int, response: httpx.Response, pids: Iterable[int])
     if inode is None:
         return None
     return next((pid for pid in pids if inode in _socket_inodes_of(pid)), None)
+
+
+def server_side_sockets(server_port: int) -> dict[int, int]:
+    """Client port -> bytes the server has not read yet, for the server's open sockets.
+
+    Open: established, or closed by the client but not yet by the server (close-wait).
+    A socket in the accept queue is listed too (the kernel accepted it), its bytes unread
+    until a worker accepts and reads it; one the server has closed is not listed.
+    """
+    found: dict[int, int] = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local, remote, state, queues = fields[1], fields[2], fields[3], fields[4]
+            if state not in (_ESTABLISHED, _CLOSE_WAIT):
+                continue
+            if int(local.rsplit(":", 1)[1], 16) != server_port:
+                continue
+            found[int(remote.rsplit(":", 1)[1], 16)] = int(queues.split(":")[1], 16)
+    return found

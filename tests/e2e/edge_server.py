@@ -57,14 +57,15 @@ class EdgeServer(ServerProcess):
 
 async def read_answer(reader: asyncio.StreamReader, timeout: float) -> bytes:
     """Everything the server sends until it closes the connection; ``TimeoutError`` after
-    ``timeout``. A server closing with request bytes unread resets the connection: what
-    arrived before the reset is returned (possibly nothing)."""
+    ``timeout``. A server closing with request bytes unread resets the connection (a
+    write into it fails with a reset or a broken pipe): what arrived before is returned
+    (possibly nothing)."""
     chunks = []
     async with asyncio.timeout(timeout):
         try:
             while chunk := await reader.read(65536):
                 chunks.append(chunk)
-        except ConnectionResetError:
+        except ConnectionError:
             pass
     return b"".join(chunks)
 

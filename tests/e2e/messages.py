@@ -62,6 +62,10 @@ class Tracer:
         self.answered[known[1]] += 1
         return response
 
+    def seen(self) -> set[int]:
+        """The workers that answered at least one traced response."""
+        return {pid for pid in self.answered if pid is not None}
+
 
 async def create_rest(
     http: httpx.AsyncClient, thread_id: str, text: str, tracer: Tracer | None = None

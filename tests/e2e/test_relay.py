@@ -4,7 +4,9 @@ The documents (``tests/e2e/relay/src/fragments.js``) are what a Relay chat UI
 writes: a ``@connection`` over ``viewer.threads`` paginated by the Viewer's
 ``@refetchable`` query, and a ``@refetchable`` pagination fragment on ``Thread``
 over ``messages``, refetched through ``Query.node``. relay-compiler validates them
-against ``schema.graphql`` and generates the artifacts; ``run-relay.mjs`` runs them
+against ``schema.graphql`` and generates the artifacts into a copy of the relay
+directory under the test's temporary directory (never into the work tree, which may
+be read-only or shared by concurrent runs); ``run-relay.mjs`` runs them
 through relay-runtime's Environment against a real ``messages-gateway serve``,
 and Relay's own connection handler merges the pages read back here. Installed by
 ``scripts/setup.d/relay.sh``; a missing install fails, never skips.
@@ -25,7 +27,8 @@ from tests.e2e.conftest import REPO_ROOT
 from tests.store.server import ServerProcess
 
 RELAY = REPO_ROOT / "tests" / "e2e" / "relay"
-GENERATED = RELAY / "__generated__"
+# What relay-compiler and run-relay.mjs read, copied into the workspace.
+SOURCES = ("package.json", "run-relay.mjs", "src")
 ARTIFACTS = {
     "SidebarQuery",
     "SidebarPaginationQuery",
@@ -47,20 +50,41 @@ def _node() -> str:
 
 
 @pytest.fixture(scope="module")
-def compiled() -> set[str]:
-    """relay-compiler over the documents, into a fresh ``__generated__``."""
-    node = _node()
-    shutil.rmtree(GENERATED, ignore_errors=True)
-    GENERATED.mkdir()
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the relay directory's sources, its installed ``node_modules`` linked in.
+
+    The config is the checked-in one with the schema's path made absolute (it is
+    relative to the relay directory), so the artifacts land in this copy only.
+    """
+    _node()  # Node.js and the locked install are there
+    workspace = tmp_path_factory.mktemp("relay")
+    for name in SOURCES:
+        source = RELAY / name
+        if source.is_dir():
+            shutil.copytree(source, workspace / name)
+        else:
+            shutil.copy2(source, workspace / name)
+    (workspace / "node_modules").symlink_to(RELAY / "node_modules", target_is_directory=True)
+    config = json.loads((RELAY / "relay.config.json").read_text())
+    config["schema"] = str((RELAY / config["schema"]).resolve())
+    (workspace / "relay.config.json").write_text(json.dumps(config, indent=2))
+    (workspace / config["artifactDirectory"]).mkdir()
+    return workspace
+
+
+@pytest.fixture(scope="module")
+def compiled(workspace: Path) -> set[str]:
+    """relay-compiler over the documents, into the workspace's empty ``__generated__``."""
     result = subprocess.run(
-        [node, "node_modules/relay-compiler/cli.js"],
-        cwd=RELAY,
+        [_node(), "node_modules/relay-compiler/cli.js"],
+        cwd=workspace,
         capture_output=True,
         text=True,
         timeout=180,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    return {path.name.removesuffix(".graphql.js") for path in GENERATED.glob("*.graphql.js")}
+    generated = workspace / "__generated__"
+    return {path.name.removesuffix(".graphql.js") for path in generated.glob("*.graphql.js")}
 
 
 @pytest.fixture(scope="module")
@@ -74,16 +98,19 @@ def relay_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPro
         server.stop()
 
 
-def test_relay_compiler_builds_the_pagination_documents(compiled: set[str]) -> None:
+def test_relay_compiler_builds_the_pagination_documents(
+    compiled: set[str], workspace: Path
+) -> None:
     assert compiled == ARTIFACTS
-    sidebar = (GENERATED / "SidebarPaginationQuery.graphql.js").read_text()
+    generated = workspace / "__generated__"
+    sidebar = (generated / "SidebarPaginationQuery.graphql.js").read_text()
     assert '"handle": "connection"' in sidebar and '"key": "Sidebar_threads"' in sidebar
-    refetch = (GENERATED / "ThreadMessagesPaginationQuery.graphql.js").read_text()
+    refetch = (generated / "ThreadMessagesPaginationQuery.graphql.js").read_text()
     assert "node(id: $id)" in refetch  # the Thread fragment refetches through Query.node
 
 
 def test_relay_pages_the_sidebar_and_a_thread_against_a_live_gateway(
-    compiled: set[str], relay_server: ServerProcess
+    compiled: set[str], workspace: Path, relay_server: ServerProcess
 ) -> None:
     assert compiled == ARTIFACTS
     with httpx.Client(base_url=f"{relay_server.base_url}/v1", timeout=30) as rest:
@@ -104,7 +131,7 @@ def test_relay_pages_the_sidebar_and_a_thread_against_a_live_gateway(
     assert sorted(expected_ids) == sorted([*threads, chat])
     result = subprocess.run(
         [_node(), "run-relay.mjs", graphql_url, "", chat, str(PAGE)],
-        cwd=RELAY,
+        cwd=workspace,
         capture_output=True,
         text=True,
         timeout=120,

@@ -18,10 +18,11 @@ def served(gateway_server: ServerProcess) -> ServerProcess:
 
 def test_graphql_over_http_sees_what_the_sdk_wrote(served: ServerProcess) -> None:
     # Written through the store's REST API with the official SDK ...
-    sdk = openai.OpenAI(base_url=f"{served.base_url}/v1", api_key="unused", max_retries=0)
-    thread = sdk.beta.threads.create(metadata={"from": "sdk"})
-    for text in ("first", "second", "third"):
-        sdk.beta.threads.messages.create(thread.id, role="user", content=text)
+    # (closed here: an SDK left open leaks its pooled socket to the garbage collector)
+    with openai.OpenAI(base_url=f"{served.base_url}/v1", api_key="unused", max_retries=0) as sdk:
+        thread = sdk.beta.threads.create(metadata={"from": "sdk"})
+        for text in ("first", "second", "third"):
+            sdk.beta.threads.messages.create(thread.id, role="user", content=text)
 
     # ... and read through GraphQL, by POST and by GET.
     query = """query Chat($id: ID!) { thread(id: $id) { id metadata
@@ -66,8 +67,8 @@ def test_mutation_over_http_is_visible_to_the_sdk(served: ServerProcess) -> None
         timeout=10,
     ).json()["data"]["createThread"]
     assert created["userErrors"] == []
-    sdk = openai.OpenAI(base_url=f"{served.base_url}/v1", api_key="unused", max_retries=0)
-    messages = sdk.beta.threads.messages.list(created["thread"]["id"])
+    with openai.OpenAI(base_url=f"{served.base_url}/v1", api_key="unused", max_retries=0) as sdk:
+        messages = sdk.beta.threads.messages.list(created["thread"]["id"])
     assert [m.content[0].text.value for m in messages.data] == ["hello"]  # type: ignore[union-attr]
 
 

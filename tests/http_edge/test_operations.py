@@ -17,11 +17,25 @@ def refused(body: bytes, *, allow_batching: bool = False) -> EdgeRefusalError:
     return caught.value
 
 
+def passes(body: bytes, *, allow_batching: bool) -> bool:
+    """Whether ``check_body`` lets ``body`` through (it raises to refuse)."""
+    try:
+        check_body(body, allow_batching=allow_batching)
+    except EdgeRefusalError:
+        return False
+    return True
+
+
 def test_one_operation_passes() -> None:
-    check_body(b'{"query": "{ __typename }", "variables": null}', allow_batching=False)
-    check_body(
-        b'[{"query": "{ a }"}, {"query": "{ b }", "operationName": "B"}]', allow_batching=True
-    )
+    single = b'{"query": "{ __typename }", "variables": null}'
+    batch = b'[{"query": "{ a }"}, {"query": "{ b }", "operationName": "B"}]'
+    assert passes(single, allow_batching=False)
+    assert passes(batch, allow_batching=True)
+    # The same bodies with one thing wrong are refused: the pass was the check's verdict.
+    assert refused(single.replace(b"null", b'"x"')).code == "BAD_USER_INPUT"
+    assert refused(batch).code == "BATCHING_DISABLED"
+    bad_batch = batch.replace(b'"B"', b"1")
+    assert "Operation 1 of the batch" in refused(bad_batch, allow_batching=True).message
 
 
 def test_depth_limit_is_exact() -> None:
