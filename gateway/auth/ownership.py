@@ -25,6 +25,7 @@ import asyncio
 
 from gateway.schema.errors import ErrorCode, GatewayError
 from gateway.upstream import (
+    DelegatingUpstream,
     DeletedObject,
     JSONObject,
     ListMessagesParams,
@@ -37,34 +38,16 @@ from gateway.upstream import (
 __all__ = ["OwnedSession"]
 
 
-class OwnedSession:
+class OwnedSession(DelegatingUpstream):
     """An ``Upstream`` that enforces thread ownership; delegates everything else."""
 
-    __slots__ = ("_inner", "_key", "_subject", "_threads")
+    __slots__ = ("_key", "_subject", "_threads")
 
     def __init__(self, inner: Upstream, *, subject: str, key: str) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._subject = subject
         self._key = key
         self._threads: dict[str, asyncio.Future[ThreadObject]] = {}
-
-    # --- accounting: the inner session's ---------------------------------------------
-
-    @property
-    def calls(self) -> int:
-        return self._inner.calls
-
-    @property
-    def attempts(self) -> int:
-        return self._inner.attempts
-
-    @property
-    def max_calls(self) -> int:
-        return self._inner.max_calls
-
-    @property
-    def max_in_flight(self) -> int:
-        return self._inner.max_in_flight
 
     # --- ownership ------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from gateway.live.bus import EventBus
 from gateway.store.events import EventKind, deleted_message_object, deleted_thread_object
 from gateway.upstream import (
+    DelegatingUpstream,
     DeletedObject,
     JSONObject,
     ListMessagesParams,
@@ -128,34 +129,15 @@ class ThreadPoller:
             await self._bus.publish(thread_id, EventKind.MESSAGE_CREATED, _dump(message), None)
 
 
-class PublishingSession:
+class PublishingSession(DelegatingUpstream):
     """An ``Upstream`` that publishes each successful write to the bus; delegates the rest."""
 
-    __slots__ = ("_bus", "_inner", "_poller")
+    __slots__ = ("_bus", "_poller")
 
     def __init__(self, inner: Upstream, bus: EventBus, poller: ThreadPoller | None) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._bus = bus
         self._poller = poller
-
-    @property
-    def calls(self) -> int:
-        return self._inner.calls
-
-    @property
-    def attempts(self) -> int:
-        return self._inner.attempts
-
-    @property
-    def max_calls(self) -> int:
-        return self._inner.max_calls
-
-    @property
-    def max_in_flight(self) -> int:
-        return self._inner.max_in_flight
-
-    def known_thread(self, thread: ThreadObject) -> None:
-        self._inner.known_thread(thread)
 
     async def create_thread(self, body: JSONObject) -> ThreadObject:
         thread = await self._inner.create_thread(body)

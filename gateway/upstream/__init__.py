@@ -28,7 +28,7 @@ from gateway.upstream._exceptions import (
     UpstreamTimeoutError,
 )
 from gateway.upstream._ids import ID_PATTERN
-from gateway.upstream._protocol import Upstream
+from gateway.upstream._protocol import DelegatingUpstream, Upstream
 from gateway.upstream._retry import RetryPolicy
 from gateway.upstream._session import CallRecord, Observer, UpstreamSession
 from gateway.upstream._types import (
@@ -51,6 +51,7 @@ __all__ = [
     "CircuitBreaker",
     "CircuitOpenError",
     "ConflictError",
+    "DelegatingUpstream",
     "DeletedObject",
     "ErrorBody",
     "InternalServerError",

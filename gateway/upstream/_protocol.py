@@ -18,7 +18,7 @@ from gateway.upstream._types import (
     ThreadObject,
 )
 
-__all__ = ["Upstream"]
+__all__ = ["DelegatingUpstream", "Upstream"]
 
 
 class Upstream(Protocol):
@@ -60,3 +60,33 @@ class Upstream(Protocol):
     ) -> MessageObject: ...
 
     async def delete_message(self, thread_id: str, message_id: str) -> DeletedObject: ...
+
+
+class DelegatingUpstream:
+    """Base of the wrappers of an ``Upstream`` (owner isolation, event publishing): the
+    accounting and ``known_thread`` are the inner session's, in this one place; a
+    wrapper defines the nine operations it changes or passes on."""
+
+    __slots__ = ("_inner",)
+
+    def __init__(self, inner: Upstream) -> None:
+        self._inner = inner
+
+    @property
+    def calls(self) -> int:
+        return self._inner.calls
+
+    @property
+    def attempts(self) -> int:
+        return self._inner.attempts
+
+    @property
+    def max_calls(self) -> int:
+        return self._inner.max_calls
+
+    @property
+    def max_in_flight(self) -> int:
+        return self._inner.max_in_flight
+
+    def known_thread(self, thread: ThreadObject) -> None:
+        self._inner.known_thread(thread)
