@@ -8,9 +8,6 @@ value (it may be a key).
 from __future__ import annotations
 
 import hashlib
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from gateway.config import Settings
+from tests.test_cli import serve
 
 SECRET = "hunter2-secret"
 TOKEN_DIGEST = hashlib.sha256(b"t").hexdigest()
@@ -31,20 +29,6 @@ REMOTE = {
     "GATEWAY_UPSTREAM_URL": "http://127.0.0.1:9/v1",
     "GATEWAY_AUTH_TOKEN_HASHES": TOKEN_DIGEST,
 }
-
-
-def serve(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
-    clean.update({"GATEWAY_STORE_PATH": str(tmp_path / "s.sqlite3"), "GATEWAY_PORT": "0"})
-    clean.update(env)
-    return subprocess.run(
-        [sys.executable, "-m", "gateway", "serve"],
-        cwd=tmp_path,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 @pytest.mark.parametrize(
@@ -103,7 +87,7 @@ def serve(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[st
 def test_an_unsafe_configuration_is_one_clean_line_naming_the_setting(
     tmp_path: Path, env: dict[str, str], setting: str, value: str
 ) -> None:
-    result = serve(tmp_path, env)
+    result = serve(tmp_path, **env)
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     assert value not in result.stderr + result.stdout
