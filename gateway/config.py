@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -81,6 +81,11 @@ class Settings(BaseSettings):
     )
     breaker_reset_seconds: float = Field(
         default=10.0, gt=0, description="Seconds an open circuit waits before a trial call."
+    )
+    upstream_transport: Literal["aiohttp", "httpx"] = Field(
+        default="aiohttp",
+        description="The HTTP client under the upstream calls: aiohttp's pool and C parser "
+        "(fast under concurrency), or httpx's own (pure Python). BENCHMARKS.md.",
     )
     upstream_max_response_bytes: int = Field(
         default=64 * 1024 * 1024,

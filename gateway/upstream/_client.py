@@ -21,6 +21,7 @@ from gateway.upstream._breaker import CircuitBreaker
 from gateway.upstream._redact import install_log_redaction
 from gateway.upstream._retry import RetryPolicy
 from gateway.upstream._session import Observer, Upstream, UpstreamSession
+from gateway.upstream._transport import AiohttpTransport, environment_proxy
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
@@ -37,6 +38,13 @@ _USER_AGENT = "messages-gateway"
 # (64 clients x 2 calls) closes connections after each call and opens new ones on the
 # next (a TCP handshake, and in production a TLS one, per call). BENCHMARKS.md.
 _LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100, keepalive_expiry=30.0)
+
+
+def _network(transport: str, base_url: str) -> dict[str, Any]:
+    """The ``httpx.AsyncClient`` arguments choosing its network layer (``UPSTREAM_TRANSPORT``)."""
+    if transport == "aiohttp":
+        return {"transport": AiohttpTransport(limits=_LIMITS, proxy=environment_proxy(base_url))}
+    return {"limits": _LIMITS, "http1": True, "http2": False}
 
 
 def normalize_base_url(url: str) -> str:
@@ -148,11 +156,9 @@ class UpstreamClient:
             base_url = normalize_base_url(settings.upstream_url)
             http = httpx.AsyncClient(
                 timeout=timeout,
-                limits=_LIMITS,
                 headers=headers,
-                http1=True,
-                http2=False,
                 follow_redirects=False,
+                **_network(settings.upstream_transport, base_url),
             )
             key = settings.upstream_api_key
             requires_key = True

@@ -49,7 +49,9 @@ def _by_name(finished: tuple[ReadableSpan, ...], name: str) -> list[ReadableSpan
 async def test_operation_and_upstream_spans_share_the_trace(
     make_settings: SettingsFactory, spans: InMemorySpanExporter
 ) -> None:
-    settings = make_settings(upstream_url=BASE, upstream_api_key="sk-x", auth_required=False)
+    settings = make_settings(
+        upstream_url=BASE, upstream_transport="httpx", upstream_api_key="sk-x", auth_required=False
+    )
     with respx.mock(base_url=BASE, assert_all_called=True) as upstream:
         thread_route = upstream.get(f"/threads/{THREAD_ID}").respond(json=thread_json())
         page_route = upstream.get(f"/threads/{THREAD_ID}/messages").respond(
@@ -87,6 +89,7 @@ async def test_failed_call_and_operation_are_marked_as_errors(
 ) -> None:
     settings = make_settings(
         upstream_url=BASE,
+        upstream_transport="httpx",
         upstream_api_key="sk-x",
         auth_required=False,
         max_retries=1,

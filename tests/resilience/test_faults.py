@@ -9,6 +9,7 @@ generously (no tight timing assertions).
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -38,6 +39,15 @@ BOUND = 10.0  # seconds: generous, only proves nothing hangs
 BREAKER_RESET = 3.0  # seconds an open circuit stays open in the breaker test
 
 RETRIES = 2
+
+
+@pytest.fixture(params=["aiohttp", "httpx"])
+def make_settings(
+    make_settings: SettingsFactory, request: pytest.FixtureRequest
+) -> SettingsFactory:
+    """Every fault over both network layers (``UPSTREAM_TRANSPORT``): the retry rules
+    read the exception types, and each layer must raise the ones httpx defines."""
+    return functools.partial(make_settings, upstream_transport=request.param)
 
 
 def fault_settings(make_settings: SettingsFactory, url: str, **overrides: Any) -> Any:

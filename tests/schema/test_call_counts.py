@@ -483,7 +483,9 @@ async def test_accounting_matches_the_requests_the_upstream_saw(
     """``calls`` and ``attempts`` checked against an independent count: a mocked upstream."""
     base = "http://upstream.test/v1"
     other = "thread_" + "b" * 24
-    settings = make_settings(upstream_url=base, max_retries=1, retry_backoff=0.0)
+    settings = make_settings(
+        upstream_url=base, upstream_transport="httpx", max_retries=1, retry_backoff=0.0
+    )
     with respx.mock(base_url=base, assert_all_called=False) as upstream:
         upstream.get(f"/threads/{THREAD_ID}").respond(json=thread_json())
         flaky = upstream.get(f"/threads/{other}")
@@ -564,7 +566,11 @@ async def test_a_remote_sidebar_page_fetches_each_thread_once_for_its_metadata(
     base = "http://upstream.test/v1"
     ids = [THREAD_ID, "thread_" + "b" * 24, "thread_" + "c" * 24]
     settings = make_settings(
-        upstream_url=base, upstream_api_key="sk-server", auth_required=False, max_retries=0
+        upstream_url=base,
+        upstream_transport="httpx",
+        upstream_api_key="sk-server",
+        auth_required=False,
+        max_retries=0,
     )
     with respx.mock(base_url=base, assert_all_called=False) as upstream:
         for n, thread_id in enumerate(ids):

@@ -31,7 +31,9 @@ SERVER_KEY = "sk-server-key-4d2b8e"
 async def remote(make_settings: SettingsFactory) -> AsyncIterator[Gateway]:
     """The gateway on a remote upstream, with no server key: callers' bearers are forwarded."""
     async for running in start_gateway(
-        make_settings(upstream_url=BASE, max_retries=0, read_timeout=2.0)
+        make_settings(
+            upstream_url=BASE, upstream_transport="httpx", max_retries=0, read_timeout=2.0
+        )
     ):
         yield running
 
@@ -200,6 +202,7 @@ async def test_server_key_replaces_the_callers_bearer(
     # Holding the key, the gateway requires a credential of its own (gateway.auth).
     settings = make_settings(
         upstream_url="http://upstream.test",
+        upstream_transport="httpx",
         upstream_api_key=SERVER_KEY,
         auth_token_hashes=[token_digest(CALLER)],
     )
@@ -438,9 +441,12 @@ async def test_caller_token_and_server_key_never_logged(
     upstream.get(f"/threads/{THREAD_ID}").respond(500, json=error_json("boom"))
     upstream.get(f"/threads/{THREAD_ID}/messages").mock(side_effect=httpx.ConnectError("x"))
     for settings in (
-        make_settings(upstream_url=BASE, max_retries=1, retry_backoff=0.0),
+        make_settings(
+            upstream_url=BASE, upstream_transport="httpx", max_retries=1, retry_backoff=0.0
+        ),
         make_settings(
             upstream_url=BASE,
+            upstream_transport="httpx",
             upstream_api_key=SERVER_KEY,
             auth_token_hashes=[token_digest(CALLER)],
             max_retries=1,

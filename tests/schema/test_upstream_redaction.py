@@ -59,10 +59,17 @@ async def remote(
     echoed back); ``keyed``: a server key without any recognisable prefix.
     """
     if request.param == "forwarding":
-        settings, secret = make_settings(upstream_url=BASE, max_retries=0), CALLER
+        settings, secret = (
+            make_settings(upstream_url=BASE, upstream_transport="httpx", max_retries=0),
+            CALLER,
+        )
     else:
         settings = make_settings(
-            upstream_url=BASE, upstream_api_key=SERVER_KEY, auth_required=False, max_retries=0
+            upstream_url=BASE,
+            upstream_transport="httpx",
+            upstream_api_key=SERVER_KEY,
+            auth_required=False,
+            max_retries=0,
         )
         secret = SERVER_KEY
     async for running in start_gateway(settings):

@@ -34,6 +34,7 @@ from gateway.upstream import (
 )
 from gateway.upstream._body import DEFAULT_MAX_RESPONSE_BYTES
 from gateway.upstream._breaker import CircuitBreaker
+from gateway.upstream._transport import AiohttpTransport
 from tests.resilience.stub import FaultStub, Reply, Seen, respond
 from tests.store.server import SERVE_COMMAND, free_port, server_env
 from tests.upstream.helpers import THREAD, open_session
@@ -102,10 +103,14 @@ def stub() -> Iterator[FaultStub]:
     server.stop()
 
 
-@pytest.fixture
-async def client(stub: FaultStub) -> AsyncIterator[UpstreamClient]:
+@pytest.fixture(params=["httpx", "aiohttp"])
+async def client(stub: FaultStub, request: pytest.FixtureRequest) -> AsyncIterator[UpstreamClient]:
+    """The bounded read over both network layers (``UPSTREAM_TRANSPORT``)."""
+    network: dict[str, Any] = {}
+    if request.param == "aiohttp":
+        network["transport"] = AiohttpTransport(limits=httpx.Limits(max_connections=10))
     upstream = UpstreamClient(
-        httpx.AsyncClient(timeout=httpx.Timeout(30.0)),
+        httpx.AsyncClient(timeout=httpx.Timeout(30.0), **network),
         base_url=stub.url + "/v1",
         api_key="sk-body-test-key",
         requires_key=True,

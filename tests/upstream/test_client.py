@@ -260,7 +260,12 @@ def test_normalize_base_url_refuses_unusable_urls_without_echoing_them(configure
     ],
 )
 async def test_from_settings_base_urls_give_the_same_request_urls(configured: str) -> None:
-    settings = Settings(_env_file=None, upstream_url=configured, upstream_api_key=SERVER_KEY)
+    settings = Settings(
+        _env_file=None,
+        upstream_url=configured,
+        upstream_transport="httpx",
+        upstream_api_key=SERVER_KEY,
+    )
     client = UpstreamClient.from_settings(settings)
     try:
         with respx.mock(assert_all_called=False) as router:
@@ -287,6 +292,7 @@ async def test_from_settings_remote_client_configuration() -> None:
     settings = Settings(
         _env_file=None,
         upstream_url="https://api.example.com",
+        upstream_transport="httpx",
         connect_timeout=1.5,
         read_timeout=7.0,
     )
