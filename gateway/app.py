@@ -45,6 +45,7 @@ from gateway.schema.loaders import Loaders
 from gateway.store import StoreMount, create_backend, create_store_app
 from gateway.thread_index import (
     EmbeddedThreadIndex,
+    IndexMemo,
     RecordedThreadIndex,
     ThreadIndex,
     ThreadRecorder,
@@ -82,8 +83,12 @@ def _close_the_store_door(settings: Settings, auth_required: bool) -> Settings:
     return settings.model_copy(update={"store_api_key": SecretStr(secrets.token_urlsafe(32))})
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the gateway: /graphql, /healthz and, in embedded mode, the store at /v1."""
+def create_app(settings: Settings | None = None, *, index_memo: IndexMemo | None = None) -> FastAPI:
+    """Build the gateway: /graphql, /healthz and, in embedded mode, the store at /v1.
+
+    ``index_memo``: what the remote mode's thread recorder remembers having written
+    (one per app; tests pass their own, with their own clock).
+    """
     settings = settings or Settings()
     quiet_library_loggers()
     observability = Observability(settings)
@@ -117,7 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     recorder = (
         None
         if settings.embedded
-        else ThreadRecorder(state.thread_index, settings.owner_metadata_key)
+        else ThreadRecorder(state.thread_index, settings.owner_metadata_key, memo=index_memo)
     )
     # Passthrough: a remote upstream, no key of the gateway's and no gateway auth, so
     # each caller's bearer is its upstream key; its index rows are that key's alone.

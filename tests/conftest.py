@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from gateway.app import create_app
 from gateway.config import Settings
@@ -40,8 +41,9 @@ class Gateway:
         self.graphql = GraphQLClient(http)
 
 
-async def start_gateway(settings: Settings) -> AsyncIterator[Gateway]:
-    app = create_app(settings)
+async def start_gateway(settings: Settings, app: FastAPI | None = None) -> AsyncIterator[Gateway]:
+    """``app``: one the test built itself from ``settings`` (``create_app``'s options)."""
+    app = app or create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:

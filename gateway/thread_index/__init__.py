@@ -11,11 +11,13 @@ Two sources behind one protocol (``source.ThreadIndex``):
   created, wrote, read or polled, written by ``recorder.ThreadRecorder`` from the
   loaders' results; a page's metadata comes from the upstream (the thread loader).
 
-``cursors`` makes the opaque keyset cursors.
+``memo.IndexMemo`` keeps the recorder from writing a sighting the index already
+holds; ``cursors`` makes the opaque keyset cursors.
 """
 
 from gateway.thread_index.cursors import InvalidCursorError, decode_cursor, encode_cursor
 from gateway.thread_index.embedded import EmbeddedThreadIndex
+from gateway.thread_index.memo import IndexMemo
 from gateway.thread_index.recorded import RecordedThreadIndex
 from gateway.thread_index.recorder import ThreadRecorder
 from gateway.thread_index.source import SORT_KEYS, ThreadIndex, ThreadPage, ThreadPageQuery
@@ -23,6 +25,7 @@ from gateway.thread_index.source import SORT_KEYS, ThreadIndex, ThreadPage, Thre
 __all__ = [
     "SORT_KEYS",
     "EmbeddedThreadIndex",
+    "IndexMemo",
     "InvalidCursorError",
     "RecordedThreadIndex",
     "ThreadIndex",
