@@ -207,6 +207,7 @@ async def _remote(
 ) -> AsyncIterator[Remote]:
     settings = make_settings(
         upstream_url=BASE,
+        upstream_transport="httpx",  # respx intercepts httpx's own transport
         upstream_api_key="sk-server-5b1f",
         auth_token_hashes=f"{token_digest(ALICE)},{token_digest(BOB)}",
         owner_metadata_key="owner",
