@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from strawberry.dataloader import DataLoader
 
+from gateway.schema.cycles import weakly_bound
 from gateway.thread_index import ThreadIndex
 
 __all__ = ["ThreadActivity"]
@@ -20,7 +21,9 @@ class ThreadActivity:
     def __init__(self, index: ThreadIndex | None) -> None:
         self._index = index
         # Batched, not cached: a mutation later in the operation may move the activity.
-        self._loader: DataLoader[str, int | None] = DataLoader(self._load, cache=False)
+        self._loader: DataLoader[str, int | None] = DataLoader(
+            weakly_bound(self._load), cache=False
+        )
 
     async def _load(self, thread_ids: list[str]) -> list[int | None]:
         assert self._index is not None

@@ -28,8 +28,10 @@ from typing import Any
 
 from graphql import ExecutionResult, GraphQLError, GraphQLLeafType, GraphQLObjectType
 from graphql.execution.executor import Executor
+from graphql.type.definition import GraphQLResolveInfoHelpers
 
 from gateway.schema.compat import BaseExecutor
+from gateway.schema.cycles import weakly_bound
 from gateway.schema.errors import ErrorCode
 from gateway.schema.fast_completion import NOT_PLAIN, FastCompletion, supports_fast_completion
 from gateway.schema.plan import OperationPlan, PlanLimits, plan_operation
@@ -75,6 +77,14 @@ class GatewayExecutor(BaseExecutor):
     budget: _ResponseBudget
     plan: OperationPlan
     fast: FastCompletion | None = None  # set by ``build``
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # graphql-core's helpers hold two bound methods of the executor: a cycle that
+        # would leave the whole execution to the garbage collector (cycles.py).
+        self.async_helpers = GraphQLResolveInfoHelpers(
+            gather=weakly_bound(self.gather_async_work), track=weakly_bound(self.track_async_work)
+        )
 
     @classmethod
     def build(cls, *args: Any, **kwargs: Any) -> list[GraphQLError] | Executor[Any]:

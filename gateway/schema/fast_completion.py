@@ -46,6 +46,7 @@ attempt succeeds, so an abandoned attempt is not counted twice.
 
 from __future__ import annotations
 
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from operator import attrgetter
@@ -206,7 +207,9 @@ class FastCompletion:
         self, executor: Executor[Any], leaf_bytes: Callable[[Any], int], leaf_overhead: int
     ) -> None:
         """``leaf_bytes`` and ``leaf_overhead``: how the executor counts a completed leaf."""
-        self._executor = executor
+        # Weakly: the executor holds this object, and a strong reference back would
+        # leave the whole execution to the garbage collector (see loaders._held_weakly).
+        self._executor = weakref.proxy(executor)
         self._leaf_bytes = leaf_bytes
         self._leaf_overhead = leaf_overhead
         self._is_awaitable = executor.is_awaitable

@@ -42,6 +42,7 @@ from typing import TypeVar
 from strawberry.dataloader import DataLoader
 
 from gateway.schema.arguments import PageKey
+from gateway.schema.cycles import weakly_bound
 from gateway.schema.plan import PageArguments
 from gateway.schema.prefetch import page_keys
 from gateway.thread_index import ThreadRecorder
@@ -138,9 +139,11 @@ class Loaders:
         self._session = session
         self._on_batch = on_batch or _ignore_batch
         self._recorder = recorder
-        self.threads: DataLoader[str, ThreadObject] = DataLoader(self._load_threads)
-        self.messages: DataLoader[MessageKey, MessageObject] = DataLoader(self._load_messages)
-        self.pages = PageLoader(self._load_pages)
+        self.threads: DataLoader[str, ThreadObject] = DataLoader(weakly_bound(self._load_threads))
+        self.messages: DataLoader[MessageKey, MessageObject] = DataLoader(
+            weakly_bound(self._load_messages)
+        )
+        self.pages = PageLoader(weakly_bound(self._load_pages))
         # Every message the upstream returned, by key: rule 3 looks here (the message
         # cache holds the very future a waiting load will resolve), and deleting a
         # thread forgets its messages through it.

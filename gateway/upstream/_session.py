@@ -57,6 +57,9 @@ __all__ = ["CallRecord", "Observer", "UpstreamSession"]
 
 logger = logging.getLogger("gateway.upstream")
 
+_CLOSED = httpx.ByteStream(b"")
+"""What a read response's ``stream`` becomes (``_receive``)."""
+
 T = TypeVar("T")
 
 # Visible ASCII only: anything else cannot go into an HTTP header (or would split it).
@@ -473,3 +476,7 @@ class UpstreamSession:
             return await body_reader.read(response, min(limit, upstream.max_response_bytes))
         finally:
             await response.aclose()
+            # httpx's streamed response and its stream refer to each other: a cycle
+            # that would keep the response, and the connection's objects under it,
+            # for the garbage collector (gateway/schema/cycles.py). It is closed: cut it.
+            response.stream = _CLOSED
