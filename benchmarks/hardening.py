@@ -88,6 +88,7 @@ class Server:
             PYTHONPATH=str(source),
             GATEWAY_HOST="127.0.0.1",
             GATEWAY_PORT=str(self.port),
+            GATEWAY_WORKERS="1",
             GATEWAY_STORE_PATH=str(workdir / "store.sqlite3"),
             GATEWAY_LOG_LEVEL="warning",
             GATEWAY_ALLOW_BATCHING="true",

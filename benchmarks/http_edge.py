@@ -57,6 +57,7 @@ class Server:
         env.update(
             PYTHONPATH=str(tree),
             GATEWAY_PORT=str(self.port),
+            GATEWAY_WORKERS="1",
             GATEWAY_STORE_PATH=str(self.workdir / "data" / "s.sqlite3"),
             GATEWAY_LOG_LEVEL="error",
             **{f"GATEWAY_{k}": v for k, v in settings.items()},

@@ -110,6 +110,7 @@ class Server:
 def base_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GATEWAY_", "PASSTHROUGH_"))}
     env["PYTHONPATH"] = str(ROOT)
+    env["GATEWAY_WORKERS"] = "1"  # one process per server compared (workers.py varies it)
     return env
 
 

@@ -63,7 +63,8 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     options = server_options(settings)  # timeouts and the connection cap
     app: FastAPI | str
-    if settings.workers == 1:
+    workers = settings.worker_count
+    if workers == 1:
         app = create_app(settings)
         tune_for_serving()  # after the app is built: its heap is frozen, collections skip it
     else:
@@ -74,8 +75,8 @@ def _serve(args: argparse.Namespace) -> int:
         options["http"] = WORKER_HTTP_PROTOCOL  # a class made at run time cannot be pickled
     uvicorn.run(
         app,
-        factory=settings.workers > 1,
-        workers=settings.workers,
+        factory=workers > 1,
+        workers=workers,
         host=settings.host,
         port=settings.port,
         log_config=None,
@@ -215,9 +216,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=None, help="overrides GATEWAY_PORT")
     serve.add_argument(
         "--workers",
-        type=int,
         default=None,
-        help="processes serving the port (overrides GATEWAY_WORKERS; default 1)",
+        help="processes serving the port, or auto: one per CPU (overrides GATEWAY_WORKERS; "
+        "default auto)",
     )
     serve.set_defaults(handler=_serve)
     export = commands.add_parser("export-schema", help="write the GraphQL SDL")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from gateway.cpus import available_cpus
 from gateway.wire_contract import MAX_METADATA_KEY_LENGTH
 
 if TYPE_CHECKING:
@@ -51,6 +52,10 @@ def verifying_algorithms(algorithms: list[str], *, symmetric: bool) -> list[str]
         )
         raise ValueError(f"GATEWAY_JWT_ALGORITHMS has no algorithm that {kind} can verify")
     return chosen
+
+
+AUTO_WORKERS_CAP = 8
+"""``WORKERS=auto`` on a bigger machine: each worker holds its own pool and ~100 MiB."""
 
 
 class Settings(BaseSettings):
@@ -134,13 +139,20 @@ class Settings(BaseSettings):
     # --- server -------------------------------------------------------------------
     host: str = Field(default="127.0.0.1", description="Interface to listen on.")
     port: int = Field(default=8000, ge=0, le=65535, description="Port to listen on.")
-    workers: int = Field(
-        default=1,
-        ge=1,
-        le=64,
-        description="Processes serving the port (serve --workers N); each has its own "
-        "upstream pool, the store's database is the only thing they share.",
+    workers: Annotated[int, Field(ge=1, le=64)] | Literal["auto"] = Field(
+        default="auto",
+        description="Processes serving the port (serve --workers N, 1-64); auto: one per "
+        f"CPU this process may use, at most {AUTO_WORKERS_CAP}. Each has its own upstream "
+        "pool, caches and /metrics; the store's database is the only thing they share.",
     )
+
+    @property
+    def worker_count(self) -> int:
+        """``workers``, with ``auto`` resolved (``gateway.cpus``)."""
+        if self.workers == "auto":
+            return min(available_cpus(), AUTO_WORKERS_CAP)
+        return self.workers
+
     log_level: str = Field(default="info", description="Python log level name.")
     debug: bool = Field(
         default=False, description="Adds upstream-call accounting to response extensions."

@@ -12,7 +12,13 @@ import pytest
 
 def serve(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
-    clean.update({"GATEWAY_STORE_PATH": str(tmp_path / "s.sqlite3"), "GATEWAY_PORT": "0"})
+    clean.update(
+        {
+            "GATEWAY_STORE_PATH": str(tmp_path / "s.sqlite3"),
+            "GATEWAY_PORT": "0",
+            "GATEWAY_WORKERS": "1",
+        }
+    )
     clean.update(env)
     return subprocess.run(
         [sys.executable, "-m", "gateway", "serve"],

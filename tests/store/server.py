@@ -42,6 +42,7 @@ def server_env(
         GATEWAY_HOST="127.0.0.1",
         GATEWAY_PORT=str(port),
         GATEWAY_LOG_LEVEL=log_level,
+        GATEWAY_WORKERS="1",  # one process unless a test asks for more (--workers N)
         PYTHONPATH=str(REPO_ROOT),
     )
     if api_key is not None:
@@ -76,6 +77,7 @@ class ServerProcess:
         api_key: str | None = None,
         store_url: str | None = None,
         workers: int = 1,
+        workers_argument: str | None = None,
     ) -> None:
         self.store_path = store_path
         self.workdir = workdir
@@ -84,6 +86,9 @@ class ServerProcess:
         self.store_url = store_url or f"sqlite:///{store_path}"
         """Where the server's store is (its file as a sqlite:/// URL when not given)."""
         self.workers = workers
+        """How many worker processes to expect (1: the server is one process)."""
+        self.workers_argument = workers_argument or (str(workers) if workers > 1 else None)
+        """``serve --workers`` as given (``auto`` too); ``None``: the flag is left out."""
         for attempt in range(3):
             self._start()
             try:
@@ -100,7 +105,10 @@ class ServerProcess:
         with self.log_path.open("wb") as log:
             # cwd: a fresh folder, so no developer .env file is read.
             self.process = subprocess.Popen(
-                [*SERVE_COMMAND, *(["--workers", str(self.workers)] if self.workers > 1 else [])],
+                [
+                    *SERVE_COMMAND,
+                    *(["--workers", self.workers_argument] if self.workers_argument else []),
+                ],
                 cwd=self.workdir,
                 # info: uvicorn's "Uvicorn running on ..." line (the access log is off)
                 env=server_env(
