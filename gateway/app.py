@@ -32,6 +32,7 @@ from gateway.auth import (
 from gateway.config import Settings
 from gateway.graphiql import install_graphiql
 from gateway.http_edge import install_http_edge
+from gateway.lean_route import LeanGraphQLRoute
 from gateway.live.factory import create_bus
 from gateway.live.hub import LiveAccess, LiveHub
 from gateway.live.remote import PublishingSession, ThreadPoller
@@ -293,6 +294,9 @@ def create_app(settings: Settings | None = None, *, index_memo: IndexMemo | None
     async def healthz() -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
+    # Plain POST/GET operations first, without FastAPI's dependency solving (measured:
+    # gateway.lean_route); strawberry's routes behind it serve the rest (WebSocket, SSE).
+    app.router.routes.append(LeanGraphQLRoute("/graphql", graphql, get_context))
     app.include_router(graphql, prefix="/graphql")
     if served_store is not None:
         app.router.routes.append(StoreMount("/v1", served_store))
