@@ -28,6 +28,7 @@ def _serve(args: argparse.Namespace) -> int:
     from gateway.logs import configure_logging
     from gateway.store import StoreOpenError, migrate
     from gateway.upstream import normalize_base_url
+    from gateway.upstream._transport import environment_proxy
     from gateway.worker import WORKER_APP, WORKER_HTTP_PROTOCOL, hand_over
 
     try:
@@ -49,7 +50,9 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     if settings.upstream_url is not None:
         try:
-            normalize_base_url(settings.upstream_url)
+            base_url = normalize_base_url(settings.upstream_url)
+            if settings.upstream_transport == "aiohttp":
+                environment_proxy(base_url)  # a proxy it cannot use: refused here, once
         except ValueError as exc:
             print(f"messages-gateway: invalid GATEWAY_UPSTREAM_URL: {exc}", file=sys.stderr)
             return 2

@@ -47,6 +47,9 @@ __all__ = ["AiohttpTransport", "environment_proxy"]
 
 _NEVER_CONNECTED: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = (
     # Order matters: subclasses before their bases.
+    (aiohttp.ClientHttpProxyError, httpx.ProxyError),  # the proxy refused (407...): a fault here
+    (aiohttp.InvalidURL, httpx.UnsupportedProtocol),  # configuration, not the network
+    (aiohttp.ServerFingerprintMismatch, httpx.ConnectError),  # during the TLS handshake
     (aiohttp.ConnectionTimeoutError, httpx.ConnectTimeout),
     (aiohttp.ClientConnectorError, httpx.ConnectError),  # DNS, refused, TLS, proxy
 )
@@ -71,12 +74,27 @@ def _translated(exc: BaseException, request: httpx.Request) -> httpx.TransportEr
 
 
 def environment_proxy(url: str) -> str | None:
-    """The proxy the environment names for ``url`` (``None``: connect directly)."""
+    """The proxy the environment names for ``url`` (``None``: connect directly), read as
+    httpx reads it: ``<SCHEME>_PROXY``, else ``ALL_PROXY``; ``http://`` when no scheme is
+    given; ``NO_PROXY`` honoured. Only an ``http://`` or ``https://`` proxy can be used
+    here: any other (``socks5://``) is a ``ValueError`` at start-up, not a failure of
+    every call (``UPSTREAM_TRANSPORT=httpx`` with ``httpx[socks]`` supports SOCKS)."""
     target = httpx.URL(url)
     if target.host and urllib.request.proxy_bypass(target.host):
         return None
-    proxy = urllib.request.getproxies().get(target.scheme)
-    return proxy or None
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get(target.scheme) or proxies.get("all")
+    if not proxy:
+        return None
+    if "://" not in proxy:
+        proxy = "http://" + proxy
+    if not proxy.startswith(("http://", "https://")):
+        # The value is not repeated: it may hold the proxy's credentials.
+        raise ValueError(
+            "the proxy the environment names for the upstream is not an http:// or "
+            "https:// proxy; use GATEWAY_UPSTREAM_TRANSPORT=httpx for another kind"
+        )
+    return proxy
 
 
 class _ResponseBody(httpx.AsyncByteStream):
@@ -126,6 +144,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._ssl = verify if verify is not None else httpx.create_ssl_context()
         self._proxy = proxy
         self._session: aiohttp.ClientSession | None = None
+        self._closed = False
 
     def _open(self) -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(
@@ -147,6 +166,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         return session
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._closed:
+            raise RuntimeError("the upstream transport is closed")
         session = self._session or self._open()
         timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
         connect, pool = timeouts.get("connect"), timeouts.get("pool")
@@ -187,6 +208,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         )
 
     async def aclose(self) -> None:
+        self._closed = True
         if self._session is not None:
             session, self._session = self._session, None
             await session.close()

@@ -341,6 +341,41 @@ def test_the_environment_names_the_proxy_unless_the_host_is_bypassed(
     assert environment_proxy("http://api.example.com/v1") is None
     monkeypatch.setenv("NO_PROXY", "example.com")
     assert environment_proxy("https://api.example.com/v1") is None
+    monkeypatch.delenv("NO_PROXY")
+    # As httpx reads them: no scheme means http://, ALL_PROXY for any scheme.
+    monkeypatch.setenv("HTTPS_PROXY", "proxy.internal:3128")
+    assert environment_proxy("https://api.example.com/v1") == "http://proxy.internal:3128"
+    monkeypatch.setenv("ALL_PROXY", "http://all.internal:8080")
+    assert environment_proxy("http://api.example.com/v1") == "http://all.internal:8080"
+
+
+def test_a_proxy_it_cannot_use_is_refused_without_repeating_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("http_proxy", "https_proxy", "no_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "socks5://user:s3cret@proxy.internal:1080")
+    with pytest.raises(ValueError, match="UPSTREAM_TRANSPORT=httpx") as caught:
+        environment_proxy("https://api.example.com/v1")
+    assert "s3cret" not in str(caught.value)
+
+
+async def test_a_proxy_refusing_the_tunnel_is_a_proxy_error_not_retried(
+    raw: Callable[[Handler], Awaitable[Raw]],
+) -> None:
+    async def refuse(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, s: Raw) -> None:
+        await s.read_request(reader)
+        writer.write(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+
+    proxy = await raw(refuse)
+    transport = AiohttpTransport(limits=httpx.Limits(max_connections=2), proxy=proxy.url)
+    async with httpx.AsyncClient(transport=transport) as client:
+        with pytest.raises(httpx.ProxyError) as caught:
+            await client.get("https://upstream.invalid/v1/threads/thread_a")
+    assert proxy.requests[0].startswith(b"CONNECT upstream.invalid:443 HTTP/1.1\r\n")
+    assert not transient(caught.value)  # a configuration fault: not retried
 
 
 async def test_requests_go_through_the_proxy_given(
