@@ -32,7 +32,7 @@ from starlette.types import Scope
 from gateway.router import GatewayGraphQLRouter
 from gateway.schema import Context
 
-__all__ = ["ContextGetter", "LeanGraphQLRoute", "is_event_stream"]
+__all__ = ["LeanGraphQLRoute"]
 
 ContextGetter = Callable[[Request, Response], Awaitable[Context]]
 

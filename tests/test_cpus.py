@@ -101,6 +101,5 @@ def test_serve_workers_auto_starts_one_worker_per_cpu(tmp_path: Path) -> None:
     )
     try:
         assert len(server.worker_pids()) == (expected if expected > 1 else 0)
-        assert expected >= 1
     finally:
         server.kill()

@@ -45,15 +45,15 @@ from yarl import URL
 
 __all__ = ["AiohttpTransport", "environment_proxy"]
 
-_NEVER_CONNECTED: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = (
-    # Order matters: subclasses before their bases.
-    (aiohttp.ClientHttpProxyError, httpx.ProxyError),  # the proxy refused (407...): a fault here
+_TRANSLATIONS: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = (
+    # Order matters: subclasses before their bases. First what happens before the
+    # request could reach the upstream (safe to retry any method, or a fault of ours),
+    (aiohttp.ClientHttpProxyError, httpx.ProxyError),  # the proxy refused (407...)
     (aiohttp.InvalidURL, httpx.UnsupportedProtocol),  # configuration, not the network
     (aiohttp.ServerFingerprintMismatch, httpx.ConnectError),  # during the TLS handshake
     (aiohttp.ConnectionTimeoutError, httpx.ConnectTimeout),
     (aiohttp.ClientConnectorError, httpx.ConnectError),  # DNS, refused, TLS, proxy
-)
-_AFTER_SENDING: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = (
+    # then what may happen after it was written (retried only when idempotent).
     (aiohttp.SocketTimeoutError, httpx.ReadTimeout),
     (aiohttp.ServerTimeoutError, httpx.ReadTimeout),
     (aiohttp.ServerDisconnectedError, httpx.RemoteProtocolError),
@@ -66,10 +66,9 @@ _AFTER_SENDING: tuple[tuple[type[BaseException], type[httpx.TransportError]], ..
 
 
 def _translated(exc: BaseException, request: httpx.Request) -> httpx.TransportError | None:
-    for table in (_NEVER_CONNECTED, _AFTER_SENDING):
-        for theirs, ours in table:
-            if isinstance(exc, theirs):
-                return ours(f"upstream transport failed ({type(exc).__name__})", request=request)
+    for theirs, ours in _TRANSLATIONS:
+        if isinstance(exc, theirs):
+            return ours(f"upstream transport failed ({type(exc).__name__})", request=request)
     return None
 
 

@@ -19,12 +19,11 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
+from benchmarks.profile import Driver
 from gateway.app import create_app
 from tests.conftest import SettingsFactory
 from tests.resilience.stub import FaultStub, Seen, respond
 from tests.schema.wire import MESSAGE_ID, THREAD_ID, list_json, message_json, thread_json
-
-AUTH = (b"authorization", b"Bearer sk-caller-cycles")
 
 CHAT = """query Chat($id: ID!) {
   thread(id: $id) {
@@ -67,50 +66,6 @@ def _upstream(seen: Seen) -> Any:
     return respond(200, thread_json(path.split("/")[3]))
 
 
-async def _post(app: FastAPI, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    payload = json.dumps(body).encode()
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/graphql",
-        "raw_path": b"/graphql",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [
-            (b"host", b"localhost"),
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(payload)).encode()),
-            AUTH,
-        ],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8000),
-        "state": {},
-    }
-    received = False
-    status = 0
-    chunks: list[bytes] = []
-
-    async def receive() -> dict[str, Any]:
-        nonlocal received
-        if received:
-            return {"type": "http.disconnect"}
-        received = True
-        return {"type": "http.request", "body": payload, "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-        elif message["type"] == "http.response.body":
-            chunks.append(message.get("body", b""))
-
-    await app(scope, receive, send)
-    return status, json.loads(b"".join(chunks))
-
-
 @pytest.fixture
 async def app(make_settings: SettingsFactory, stub: FaultStub) -> AsyncIterator[FastAPI]:
     stub.handler = _upstream
@@ -124,23 +79,22 @@ async def test_an_operation_leaves_no_cyclic_garbage(
     app: FastAPI, stub: FaultStub, name: str
 ) -> None:
     query, variables = OPERATIONS[name]
-    body = {"query": query, "variables": variables}
+    # As uvicorn calls the app; it raises for a status other than 200 or any error.
+    driver = Driver(app, "POST", "/graphql", {"query": query, "variables": variables})
     for _ in range(3):  # warm: parser and plan caches, pooled connections
-        status, answer = await _post(app, body)
-        assert status == 200 and "errors" not in answer, answer
+        await driver.once()
     calls_before = len(stub.seen)
     gc.collect()
     gc.disable()
     gc.set_debug(gc.DEBUG_SAVEALL)
     try:
-        status, answer = await _post(app, body)
+        answer = json.loads(await driver.once())
         found = gc.collect()
         garbage = collections.Counter(type(o).__qualname__ for o in gc.garbage)
     finally:
         gc.set_debug(0)
         gc.garbage.clear()
         gc.enable()
-    assert status == 200 and "errors" not in answer, answer
-    assert answer["data"]
+    assert answer["data"] and "errors" not in answer
     assert len(stub.seen) > calls_before  # the operation did go upstream
     assert found == 0, garbage.most_common(15)

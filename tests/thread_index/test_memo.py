@@ -11,16 +11,9 @@ import pytest
 
 from gateway.store.thread_index import IndexEntry
 from gateway.thread_index import IndexMemo
+from tests.upstream.helpers import FakeClock
 
 A, B, C = "thread_a", "thread_b", "thread_c"
-
-
-@dataclass
-class Clock:
-    now: float = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @dataclass
@@ -56,7 +49,7 @@ def entry(thread_id: str, owner: str | None = "ann", created_at: int = 10) -> In
 
 
 async def test_what_was_written_is_skipped_and_what_changed_is_not() -> None:
-    memo, table = IndexMemo(clock=Clock()), Table()
+    memo, table = IndexMemo(clock=FakeClock()), Table()
     assert memo.unrecorded([entry(A), entry(B)]) == [entry(A), entry(B)]
     await memo.record([entry(A), entry(B)], table.record)
     assert len(memo) == 2 and len(table.calls) == 1
@@ -70,7 +63,7 @@ async def test_what_was_written_is_skipped_and_what_changed_is_not() -> None:
 
 
 async def test_an_entry_is_trusted_for_the_ttl_only() -> None:
-    clock = Clock()
+    clock = FakeClock()
     memo, table = IndexMemo(ttl=60.0, clock=clock), Table()
     await memo.record([entry(A)], table.record)
     clock.now += 45
@@ -92,7 +85,7 @@ async def test_an_entry_is_trusted_for_the_ttl_only() -> None:
 
 
 async def test_the_memo_is_bounded_least_recently_used_first() -> None:
-    memo, table = IndexMemo(max_entries=3, clock=Clock()), Table()
+    memo, table = IndexMemo(max_entries=3, clock=FakeClock()), Table()
     for n in range(3):
         await memo.record([entry(f"thread_{n}")], table.record)
     assert memo.unrecorded([entry("thread_0")]) == []  # used: now the most recent
@@ -110,7 +103,7 @@ async def test_the_memo_is_bounded_least_recently_used_first() -> None:
 
 
 async def test_a_failed_record_is_not_memoised_and_drops_what_it_overwrote() -> None:
-    memo, table = IndexMemo(clock=Clock()), Table()
+    memo, table = IndexMemo(clock=FakeClock()), Table()
     await memo.record([entry(A)], table.record)
     table.failing = True
     with pytest.raises(OSError, match="disk full"):
@@ -125,14 +118,14 @@ async def test_a_failed_record_is_not_memoised_and_drops_what_it_overwrote() -> 
 
 
 async def test_a_failed_activity_write_is_not_memoised() -> None:
-    memo, table = IndexMemo(clock=Clock()), Table(failing=True)
+    memo, table = IndexMemo(clock=FakeClock()), Table(failing=True)
     with pytest.raises(OSError):
         await memo.record_activity([(A, 5)], table.activity)
     assert memo.unrecorded_activity([(A, 5)]) == [(A, 5)] and len(memo) == 0
 
 
 async def test_activity_of_an_unrecorded_thread_is_memoised_until_a_record() -> None:
-    memo, table = IndexMemo(clock=Clock()), Table()
+    memo, table = IndexMemo(clock=FakeClock()), Table()
     await memo.record_activity([(A, 50)], table.activity)
     assert memo.unrecorded_activity([(A, 50)]) == []
     assert memo.unrecorded([entry(A)]) == [entry(A)]  # the row itself is unknown
@@ -142,7 +135,7 @@ async def test_activity_of_an_unrecorded_thread_is_memoised_until_a_record() -> 
 
 
 async def test_a_forget_drops_entries_and_a_holders_only_its_own() -> None:
-    memo, table = IndexMemo(clock=Clock()), Table()
+    memo, table = IndexMemo(clock=FakeClock()), Table()
     await memo.record([entry(A, "key:alice"), entry(B, "key:bob")], table.record)
     await memo.forget([A, B], "key:alice", table.forget)
     assert memo.unrecorded([entry(A, "key:alice"), entry(B, "key:bob")]) == [entry(A, "key:alice")]
@@ -159,7 +152,7 @@ async def test_a_forget_drops_entries_and_a_holders_only_its_own() -> None:
 @pytest.mark.parametrize("forget_first", [True, False])
 async def test_a_record_overlapping_a_forget_is_not_memoised(forget_first: bool) -> None:
     """Either way round, the database may apply the delete last: the next sighting writes."""
-    memo = IndexMemo(clock=Clock())
+    memo = IndexMemo(clock=FakeClock())
     first, second = Table(held=True), Table(held=True)
     if forget_first:
         outer = asyncio.create_task(memo.forget([A], None, first.forget))
@@ -179,7 +172,7 @@ async def test_a_record_overlapping_a_forget_is_not_memoised(forget_first: bool)
 
 
 async def test_a_record_that_outlives_an_overlapping_forget_is_not_memoised() -> None:
-    memo = IndexMemo(clock=Clock())
+    memo = IndexMemo(clock=FakeClock())
     forgetting, recording = Table(held=True), Table(held=True)
     forget = asyncio.create_task(memo.forget([A], None, forgetting.forget))
     await forgetting.started.wait()
@@ -193,7 +186,7 @@ async def test_a_record_that_outlives_an_overlapping_forget_is_not_memoised() ->
 
 
 async def test_concurrent_records_memoise_only_when_they_agree() -> None:
-    memo = IndexMemo(clock=Clock())
+    memo = IndexMemo(clock=FakeClock())
     tables = [Table(held=True) for _ in range(3)]
     writes = [
         asyncio.create_task(memo.record([entry(A, "ann"), entry(B, "ann")], tables[0].record)),
@@ -216,7 +209,7 @@ async def test_concurrent_records_memoise_only_when_they_agree() -> None:
 async def test_activity_overlapping_a_record_is_not_memoised(record_first: bool) -> None:
     """The record may have created the row after the activity's UPDATE found none, even
     a record that failed (it may have landed) and so left no entry behind."""
-    memo = IndexMemo(clock=Clock())
+    memo = IndexMemo(clock=FakeClock())
     recording, moving = Table(held=True, failing=True), Table(held=True)
     if record_first:
         record = asyncio.create_task(memo.record([entry(A)], recording.record))
@@ -239,7 +232,7 @@ async def test_activity_overlapping_a_record_is_not_memoised(record_first: bool)
 
 
 async def test_activity_joins_only_the_entry_it_started_from() -> None:
-    memo = IndexMemo(clock=Clock())
+    memo = IndexMemo(clock=FakeClock())
     await memo.record([entry(A, "key:alice")], Table().record)
     moving = Table(held=True)
     activity = asyncio.create_task(memo.record_activity([(A, 40)], moving.activity))
@@ -252,7 +245,7 @@ async def test_activity_joins_only_the_entry_it_started_from() -> None:
 
 
 async def test_a_slower_activity_write_does_not_lower_a_later_ones_entry() -> None:
-    memo, slow = IndexMemo(clock=Clock()), Table(held=True)
+    memo, slow = IndexMemo(clock=FakeClock()), Table(held=True)
     older = asyncio.create_task(memo.record_activity([(A, 40)], slow.activity))
     await slow.started.wait()
     await memo.record_activity([(A, 50)], Table().activity)
@@ -262,7 +255,7 @@ async def test_a_slower_activity_write_does_not_lower_a_later_ones_entry() -> No
 
 
 async def test_nothing_is_skipped_on_the_strength_of_a_write_in_flight() -> None:
-    memo, held = IndexMemo(clock=Clock()), Table(held=True)
+    memo, held = IndexMemo(clock=FakeClock()), Table(held=True)
     first = asyncio.create_task(memo.record([entry(A)], held.record))
     await held.started.wait()
     assert memo.unrecorded([entry(A)]) == [entry(A)]  # a second request writes too

@@ -26,6 +26,7 @@ from gateway.upstream import ThreadObject
 from tests.conftest import Gateway, SettingsFactory, start_gateway
 from tests.schema.wire import THREAD_ID, error_json, list_json, message_json, thread_json
 from tests.thread_index.counting import Writes, count_writes
+from tests.upstream.helpers import FakeClock
 
 KEY = "owner"
 
@@ -158,20 +159,12 @@ def _subject(token: str) -> str:
 
 
 @dataclass
-class Clock:
-    now: float = 5000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@dataclass
 class Remote:
     gateway: Gateway
     upstream: respx.MockRouter
     writes: Writes
     memo: IndexMemo
-    clock: Clock
+    clock: FakeClock
     state_path: Path
     """The gateway's state database (its thread index)."""
 
@@ -213,7 +206,7 @@ async def _remote(
         owner_metadata_key="owner",
         max_retries=0,
     )
-    clock = Clock()
+    clock = FakeClock()
     memo = IndexMemo(max_entries=max_entries, ttl=60.0, clock=clock)
     writes = count_writes(monkeypatch)
     with respx.mock(base_url=BASE, assert_all_called=False) as upstream:

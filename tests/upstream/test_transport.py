@@ -329,12 +329,19 @@ async def test_a_malformed_answer_is_a_protocol_error(
 # --- proxies -------------------------------------------------------------------------
 
 
-def test_the_environment_names_the_proxy_unless_the_host_is_bypassed(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+@pytest.fixture
+def no_proxy_environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """No proxy variable of the developer's or the CI's own; tests set theirs."""
     for name in ("http_proxy", "https_proxy", "no_proxy", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(name.upper(), raising=False)
+    return monkeypatch
+
+
+def test_the_environment_names_the_proxy_unless_the_host_is_bypassed(
+    no_proxy_environment: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch = no_proxy_environment
     assert environment_proxy("https://api.example.com/v1") is None
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
     assert environment_proxy("https://api.example.com/v1") == "http://proxy.internal:3128"
@@ -350,11 +357,9 @@ def test_the_environment_names_the_proxy_unless_the_host_is_bypassed(
 
 
 def test_a_proxy_it_cannot_use_is_refused_without_repeating_it(
-    monkeypatch: pytest.MonkeyPatch,
+    no_proxy_environment: pytest.MonkeyPatch,
 ) -> None:
-    for name in ("http_proxy", "https_proxy", "no_proxy", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch = no_proxy_environment
     monkeypatch.setenv("HTTPS_PROXY", "socks5://user:s3cret@proxy.internal:1080")
     with pytest.raises(ValueError, match="UPSTREAM_TRANSPORT=httpx") as caught:
         environment_proxy("https://api.example.com/v1")
