@@ -140,6 +140,10 @@ def content_from_wire(
 
 def text_of(parts: list[dict[str, Any]]) -> str:
     """The values of the text parts, in order, joined by a newline."""
+    if len(parts) == 1:  # most messages: one text part, its value as it is
+        text = parts[0].get("text") if parts[0].get("type") == "text" else None
+        value = text.get("value") if isinstance(text, dict) else None
+        return value if isinstance(value, str) else ""
     values: list[str] = []
     for part in parts:
         if part.get("type") == "text":

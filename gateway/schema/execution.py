@@ -34,7 +34,8 @@ from gateway.schema.compat import BaseExecutor
 from gateway.schema.cycles import weakly_bound
 from gateway.schema.errors import ErrorCode
 from gateway.schema.fast_completion import NOT_PLAIN, FastCompletion, supports_fast_completion
-from gateway.schema.plan import OperationPlan, PlanLimits, plan_operation
+from gateway.schema.limits import CACHED_DOCUMENT_CHARS
+from gateway.schema.plan import OperationPlan, PlanCache, PlanLimits
 from gateway.schema.refusals import bad_request
 
 __all__ = ["GatewayExecutor", "executor_class", "leaf_bytes"]
@@ -72,6 +73,8 @@ class GatewayExecutor(BaseExecutor):
 
     plan_limits = PlanLimits(cost=5000, aliased_results=1000)
     max_response_bytes = 16_000_000
+    plans = PlanCache(max_document_chars=CACHED_DOCUMENT_CHARS)
+    """Every operation's plan, made once for each document and variable values."""
     fast_completion = True
     """Complete plain sub-trees with ``FastCompletion`` (off: graphql-core completes all)."""
     budget: _ResponseBudget
@@ -91,7 +94,7 @@ class GatewayExecutor(BaseExecutor):
         executor = super().build(*args, **kwargs)
         if not isinstance(executor, GatewayExecutor):
             return executor  # variable coercion failed: graphql-core's errors
-        plan = plan_operation(
+        plan = cls.plans.plan(
             executor.schema,
             executor.operation,
             executor.fragment_definitions,

@@ -56,7 +56,7 @@ from gateway.upstream import (
     Upstream,
 )
 
-__all__ = ["BatchObserver", "Loaders", "MessageKey", "PageLoader"]
+__all__ = ["BatchObserver", "Loaders", "MessageKey", "MessageLoader", "PageLoader"]
 
 MessageKey = tuple[str, str]
 """``(thread_id, message_id)``."""
@@ -119,6 +119,39 @@ class PageLoader(DataLoader[PageKey, MessageList]):
             _forget(self, key)
 
 
+class MessageLoader(DataLoader[MessageKey, MessageObject]):
+    """The message loader, over ``known``: every message the upstream returned, by key.
+
+    A page lists up to 100 messages, and an operation rarely asks for one of them
+    again, so a listed message enters the cache only when someone loads it (rule 2,
+    without a future per listed message): ``load`` serves it from ``known`` when the
+    cache holds nothing newer than it (nothing, a failure, a pending load, an older
+    copy), exactly as priming each message when its page arrived did.
+    """
+
+    def __init__(
+        self,
+        load_fn: Callable[[list[MessageKey]], Awaitable[list[MessageObject | BaseException]]],
+        known: dict[MessageKey, MessageObject],
+    ) -> None:
+        super().__init__(load_fn)
+        self._known = known
+
+    def load(self, key: MessageKey) -> Awaitable[MessageObject]:
+        listed = self._known.get(key)
+        if listed is not None:
+            cached = self.cache_map.get(key)
+            if (
+                cached is None
+                or not cached.done()
+                or cached.cancelled()
+                or cached.exception() is not None
+                or cached.result() is not listed
+            ):
+                self.prime(key, listed, force=True)
+        return super().load(key)
+
+
 BatchObserver = Callable[[str, int], None]
 """``(loader name, distinct keys)`` for every batch a loader dispatches (metrics)."""
 
@@ -139,15 +172,13 @@ class Loaders:
         self._session = session
         self._on_batch = on_batch or _ignore_batch
         self._recorder = recorder
-        self.threads: DataLoader[str, ThreadObject] = DataLoader(weakly_bound(self._load_threads))
-        self.messages: DataLoader[MessageKey, MessageObject] = DataLoader(
-            weakly_bound(self._load_messages)
-        )
-        self.pages = PageLoader(weakly_bound(self._load_pages))
-        # Every message the upstream returned, by key: rule 3 looks here (the message
-        # cache holds the very future a waiting load will resolve), and deleting a
-        # thread forgets its messages through it.
+        # Every message the upstream returned, by key: the message loader serves listed
+        # ones from here, rule 3 looks here (the message cache holds the very future a
+        # waiting load will resolve), and deleting a thread forgets its messages by it.
         self._known: dict[MessageKey, MessageObject] = {}
+        self.threads: DataLoader[str, ThreadObject] = DataLoader(weakly_bound(self._load_threads))
+        self.messages = MessageLoader(weakly_bound(self._load_messages), self._known)
+        self.pages = PageLoader(weakly_bound(self._load_pages))
 
     async def _load_threads(self, ids: list[str]) -> list[ThreadObject | BaseException]:
         self._on_batch("threads", len(ids))
@@ -187,8 +218,9 @@ class Loaders:
         if key.run_id is not None:
             params["run_id"] = key.run_id
         page = await self._session.list_messages(key.thread_id, params)  # type: ignore[arg-type]
+        known = self._known
         for message in page["data"]:
-            self.prime_message(message)
+            known[message["thread_id"], message["id"]] = message  # MessageLoader.load
         if self._recorder is not None and page["data"]:
             newest = max(int(message["created_at"]) for message in page["data"])
             await self._recorder.activity_seen([(key.thread_id, newest)])

@@ -27,6 +27,8 @@ instead of executing.
 
 from __future__ import annotations
 
+import json
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,6 +57,7 @@ from gateway.schema.refusals import limit_error
 __all__ = [
     "OperationPlan",
     "PageArguments",
+    "PlanCache",
     "PlanLimits",
     "ResponsePath",
     "plan_document",
@@ -204,6 +207,57 @@ def plan_operation(
     if root is not None:
         walk.selections(root, operation.selection_set, 1, (), True)
     return walk.plan
+
+
+class PlanCache:
+    """Plans of repeated operations: the same document (one parsed object for one text,
+    limits.py's parser cache) with the same variable values has the same plan.
+
+    A chat screen repeats one operation with the same variables (polling, refetches):
+    its walk was a few per cent of the CPU per operation. Bounded: ``size`` entries,
+    the least recently used leaving first; an operation parsed anew for each request
+    (a document past ``max_document_chars``: give the parser cache's bound) or with
+    variables longer than ``max_variables_chars`` as JSON is planned every time.
+    Plans are never changed once made, so one plan serves every operation repeating it.
+    """
+
+    def __init__(
+        self, max_document_chars: int, size: int = 256, max_variables_chars: int = 2048
+    ) -> None:
+        self._max_document_chars = max_document_chars
+        self._size = size
+        self._max_variables_chars = max_variables_chars
+        # (id(schema), id(operation), variables) -> (schema, operation, plan): the
+        # objects the ids name, held so an id is never reused while its entry lives.
+        self._plans: OrderedDict[
+            tuple[int, int, str], tuple[GraphQLSchema, OperationDefinitionNode, OperationPlan]
+        ] = OrderedDict()
+        self.hits = 0
+
+    def plan(
+        self,
+        schema: GraphQLSchema,
+        operation: OperationDefinitionNode,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        variables: VariableValues,
+    ) -> OperationPlan:
+        """``plan_operation``'s plan, made once for each (operation, variable values)."""
+        if operation.loc is None or len(operation.loc.source.body) > self._max_document_chars:
+            return plan_operation(schema, operation, fragments, variables)
+        values = json.dumps(variables.coerced, sort_keys=True, default=repr)
+        if len(values) > self._max_variables_chars:
+            return plan_operation(schema, operation, fragments, variables)
+        key = (id(schema), id(operation), values)
+        entry = self._plans.get(key)
+        if entry is not None:
+            self._plans.move_to_end(key)
+            self.hits += 1
+            return entry[2]
+        plan = plan_operation(schema, operation, fragments, variables)
+        self._plans[key] = (schema, operation, plan)
+        if len(self._plans) > self._size:
+            self._plans.popitem(last=False)
+        return plan
 
 
 def plan_document(

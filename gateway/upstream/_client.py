@@ -129,15 +129,17 @@ class UpstreamClient:
         self._http = http
         self._breaker = breaker
         self._write_breaker = write_breaker or breaker.twin()
+        host = httpx.URL(base_url).host
         self._upstream = Upstream(
             http=http,
             base_url=base_url.rstrip("/"),
+            host=host,
             authorization=f"Bearer {api_key}" if api_key else None,
             requires_key=requires_key,
             retry=RetryPolicy(max_retries=max_retries, backoff=retry_backoff),
             read_timeout=read_timeout,
             max_response_bytes=max_response_bytes,
-            secrets=tuple(s for s in (api_key, httpx.URL(base_url).host) if s),
+            secrets=tuple(s for s in (api_key, host) if s),
             breaker=breaker,
             write_breaker=self._write_breaker,
             sleep=sleep,

@@ -100,6 +100,8 @@ class Upstream:
 
     http: httpx.AsyncClient
     base_url: str
+    host: str
+    """``base_url``'s host, parsed once (every session scrubs it from relayed text)."""
     authorization: str | None = field(repr=False)
     requires_key: bool
     retry: RetryPolicy
@@ -192,7 +194,7 @@ class UpstreamSession:
         server_key = (
             upstream.authorization.removeprefix("Bearer ") if upstream.authorization else None
         )
-        self._scrub = Scrubber((server_key, caller_token, httpx.URL(upstream.base_url).host))
+        self._scrub = Scrubber((server_key, caller_token, upstream.host))
         self._headers = headers
         self._body_headers = {**headers, "Content-Type": "application/json"}
 

@@ -8,11 +8,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from graphql import parse
+from graphql import get_operation_ast, parse
+from graphql.execution.values import get_variable_values
 
 from gateway.schema import build_schema
 from gateway.schema.compat import graphql_core_schema
-from gateway.schema.plan import OperationPlan, plan_document
+from gateway.schema.execution import GatewayExecutor
+from gateway.schema.plan import OperationPlan, PlanCache, plan_document
 from tests.conftest import Gateway, SettingsFactory, start_gateway
 from tests.resilience.stub import FaultStub
 from tests.schema.attacks import default_variable_bypass
@@ -156,3 +158,80 @@ async def test_each_operation_of_a_batch_has_its_own_plan(
     # mixed up between the two operations would have prefetched a wrong page too.
     assert stub.count() == 3
     assert len(pages) == 2 and "limit=1" in pages[0] and "limit=2" in pages[1]
+
+
+# --- PlanCache: one walk for each (document, variable values) ------------------------
+
+NESTED = (
+    "query($t: ID!, $n: Int!) { thread(id: $t) { messages(first: $n) { nodes { "
+    "thread { messages(first: $n) { nodes { thread { messages(first: $n) { nodes { id } } } } } }"
+    " } } } }"
+)
+
+
+def _cached(cache: PlanCache, query: str, variables: dict[str, Any]) -> OperationPlan:
+    document = parse(query)
+    operation = get_operation_ast(document)
+    assert operation is not None
+    coerced = get_variable_values(SCHEMA, operation.variable_definitions or (), variables)
+    assert not isinstance(coerced, list), coerced
+    return cache.plan(SCHEMA, operation, {}, coerced)
+
+
+def test_the_plan_cache_plans_an_operation_once_per_variable_values() -> None:
+    cache = PlanCache(max_document_chars=16_384)
+    document = parse(NESTED)
+    operation = get_operation_ast(document)
+    assert operation is not None
+
+    def planned(n: int) -> OperationPlan:
+        coerced = get_variable_values(
+            SCHEMA, operation.variable_definitions or (), {"t": "x", "n": n}
+        )
+        assert not isinstance(coerced, list)
+        return cache.plan(SCHEMA, operation, {}, coerced)
+
+    small, large = planned(2), planned(100)
+    assert cache.hits == 0
+    assert small.cost == plan(NESTED, {"t": "x", "n": 2}).cost < large.cost
+    assert planned(2) is small and planned(100) is large
+    assert cache.hits == 2
+
+
+def test_the_plan_cache_is_bounded_and_skips_documents_it_cannot_share() -> None:
+    cache = PlanCache(max_document_chars=200, size=2)
+    query = "query($t: ID!) { thread(id: $t) { id } }"
+    for n in range(3):  # three entries through a cache of two: the oldest left
+        _cached(cache, query, {"t": f"thread_{n}"})
+    document = parse(query)
+    operation = get_operation_ast(document)
+    assert operation is not None
+    first = get_variable_values(SCHEMA, operation.variable_definitions or (), {"t": "thread_0"})
+    assert not isinstance(first, list)
+    cache.plan(SCHEMA, operation, {}, first)
+    assert cache.hits == 0
+    padded = query + " #" + "x" * 200  # past max_document_chars: parsed anew each time
+    padded_document = parse(padded)
+    padded_operation = get_operation_ast(padded_document)
+    assert padded_operation is not None
+    values = get_variable_values(SCHEMA, padded_operation.variable_definitions or (), {"t": "a"})
+    assert not isinstance(values, list)
+    cache.plan(SCHEMA, padded_operation, {}, values)
+    cache.plan(SCHEMA, padded_operation, {}, values)
+    assert cache.hits == 0
+
+
+async def test_a_repeated_document_is_priced_by_its_variables_every_time(
+    gateway: Gateway, stub: FaultStub
+) -> None:
+    hits = GatewayExecutor.plans.hits
+    outcomes = []
+    for n in (2, 100, 2, 100):
+        result = await gateway.graphql.execute(
+            NESTED, variables={"t": THREAD_ID, "n": n}, headers=AUTH
+        )
+        outcomes.append(
+            result.errors[0]["extensions"]["code"] if result.status == 400 else result.status
+        )
+    assert outcomes == [200, "QUERY_TOO_COMPLEX", 200, "QUERY_TOO_COMPLEX"]
+    assert GatewayExecutor.plans.hits >= hits + 2  # the repeats were the cache's

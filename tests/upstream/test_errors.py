@@ -301,6 +301,12 @@ WRONG_MESSAGES = [
     _message_without("x", metadata=["x"]),
     _message_without("x", attachments={"file_id": "f"}),
     _message_without("x", incomplete_details="max_tokens"),
+    _message_without("x", role=["user"]),  # not even hashable
+    _message_without("x", status={"completed": True}),
+    _message_without("x", created_at=True),
+    _message_without("x", created_at=-1),
+    _message_without("x", metadata={"n": 1}),
+    _message_without("x", content=[{"type": "text"}, "x"]),
 ]
 
 
