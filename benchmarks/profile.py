@@ -214,15 +214,22 @@ async def passthrough_cpu(screen: str, ops: int) -> float:
         return await _cpu_per_op(Driver(app, "GET", _passthrough_targets()[screen]), ops)
 
 
-async def interleaved_cpu(screen: str, ops: int, block: int = 10) -> tuple[float, float]:
+async def interleaved_cpu(
+    screen: str, ops: int, block: int = 10, *, serving_gc: bool = False
+) -> tuple[float, float]:
     """CPU seconds per screen of the gateway and of the passthrough, measured in
     alternating blocks of ``block`` operations, both apps open in this one process.
 
     This machine's CPU speed drifts by 2x within seconds (a shared VM): two runs one
     after the other compare two different machines, blocks a few milliseconds long
-    compare the same one.
+    compare the same one. ``serving_gc``: with the collector tuned as ``serve`` tunes
+    it (gateway/gc_tuning.py), for both apps.
     """
     async with gateway_app() as gateway, passthrough_app() as passthrough:
+        if serving_gc:
+            from gateway.gc_tuning import tune_for_serving
+
+            tune_for_serving()  # what ``serve`` does once the app is built
         sides = (
             Driver(gateway, "POST", "/graphql", _requests()[screen]),
             Driver(passthrough, "GET", _passthrough_targets()[screen]),
@@ -384,6 +391,11 @@ def main() -> None:
         help="also run the passthrough in-process, same upstream, in alternating blocks",
     )
     parser.add_argument(
+        "--serving-gc",
+        action="store_true",
+        help="with --compare: the collector tuned as serve tunes it, for both",
+    )
+    parser.add_argument(
         "--rounds",
         type=int,
         default=1,
@@ -406,7 +418,9 @@ def main() -> None:
     ratios: list[float] = []
     for _ in range(args.rounds if args.compare else 1):
         if args.compare:
-            gateway, passthrough = asyncio.run(interleaved_cpu(args.screen, args.ops))
+            gateway, passthrough = asyncio.run(
+                interleaved_cpu(args.screen, args.ops, serving_gc=args.serving_gc)
+            )
         else:
             gateway = asyncio.run(gateway_cpu(args.screen, args.ops))
         print(
