@@ -9,20 +9,23 @@ from typing import Any
 from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry import Schema
-from strawberry.extensions import (
-    AddValidationRules,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import AddValidationRules, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 from strawberry.types.execution import PreExecutionError
 
 from gateway.config import Settings
 from gateway.observability import OperationObserver
+from gateway.schema.document_memo import DocumentMemo, MemoizedValidation
 from gateway.schema.execution import executor_class
 from gateway.schema.extensions import CallAccounting, ErrorMapping
-from gateway.schema.limits import LimitedParser, PreExecutionChecks, cached_parser, limit_rules
+from gateway.schema.limits import (
+    CACHED_DOCUMENT_CHARS,
+    LimitedParser,
+    PreExecutionChecks,
+    cached_parser,
+    limit_rules,
+)
 from gateway.schema.mutation import Mutation
 from gateway.schema.oplog import OperationLog
 from gateway.schema.plan import PlanLimits
@@ -85,6 +88,7 @@ def build_schema(settings: Settings | None = None) -> GatewaySchema:
     settings = settings or Settings()
     rules = limit_rules(settings.max_depth)
     parser = cached_parser(256)
+    memo = DocumentMemo(max_document_chars=CACHED_DOCUMENT_CHARS, size=256)
     shape = ShapeLimits(
         aliases=settings.max_aliases,
         selection_set_fields=settings.max_selection_set_fields,
@@ -99,8 +103,8 @@ def build_schema(settings: Settings | None = None) -> GatewaySchema:
         OperationLog,
         ErrorMapping,
         lambda: AddValidationRules(list(rules)),
-        lambda: LimitedParser(parser, settings.max_tokens, shape),
-        lambda: ValidationCache(maxsize=256),
+        lambda: LimitedParser(parser, settings.max_tokens, shape, memo),
+        lambda: MemoizedValidation(memo),
         PreExecutionChecks,
     ]
     if settings.debug:

@@ -13,7 +13,7 @@ on it.
 
 Depth depends on the document alone, so it is a validation rule, built once per
 schema (``limit_rules``), which keeps the validation rules the same tuple on
-every request and so lets strawberry's ``ValidationCache`` serve repeated
+every request and so lets the validation memo (document_memo.py) serve repeated
 documents (strawberry's own ``QueryDepthLimiter`` builds new rule classes per
 request when given as a factory, defeating the cache).
 
@@ -44,6 +44,7 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 
 from gateway.schema.context import Context
+from gateway.schema.document_memo import DocumentMemo
 from gateway.schema.errors import ErrorCode
 from gateway.schema.refusals import bad_request, limit_error
 from gateway.schema.shape import ShapeLimits, check_shape
@@ -176,10 +177,13 @@ class LimitedParser(SchemaExtension):
     same way, so graphql-core's validation never sees it.
     """
 
-    def __init__(self, parser: Parse, max_tokens: int, shape: ShapeLimits) -> None:
+    def __init__(
+        self, parser: Parse, max_tokens: int, shape: ShapeLimits, memo: DocumentMemo
+    ) -> None:
         self.parser = parser
         self.max_tokens = max_tokens
         self.shape = shape
+        self.memo = memo  # a document's tokens and shape, counted once (document_memo.py)
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
@@ -198,9 +202,17 @@ class LimitedParser(SchemaExtension):
                     raise
                 bad_request(context.context)
                 raise self._too_many_tokens(shared=allowed < self.max_tokens) from None
+            document = context.graphql_document
             if request is not None:
-                request.tokens_spent += token_count(context.graphql_document)
-            refused = check_shape(context.graphql_document, self.shape)
+                request.tokens_spent += self.memo.fact(
+                    document, "tokens", lambda: token_count(document)
+                )
+            # Only "within the shape limits" is kept: a refusal is raised, and an
+            # exception raised again would keep growing its traceback.
+            within = self.memo.fact(
+                document, "shape", lambda: check_shape(document, self.shape) is None
+            )
+            refused = None if within else check_shape(document, self.shape)
             if refused is not None:
                 context.graphql_document = None
                 bad_request(context.context)
@@ -241,7 +253,7 @@ class PreExecutionChecks(SchemaExtension):
     can carry): ``BAD_USER_INPUT``, 400, before execution; and answers a document a
     limit rule refused in validation (depth) with 400.
 
-    Must come after ``ValidationCache`` in the extension list.
+    Must come after ``MemoizedValidation`` in the extension list.
     """
 
     def on_validate(self) -> Iterator[None]:

@@ -88,11 +88,12 @@ async def test_each_shape_limit_is_a_setting(
 ) -> None:
     settings = make_settings(upstream_url=stub.url, **{setting: 2})
     async for gateway in start_gateway(settings):
-        result = await gateway.graphql.execute(document, headers=AUTH)
-        assert result.status == 400
-        extensions = refusal(result.body)
-        assert (extensions["limit"], extensions["maximum"]) == (limit, 2)
-        assert extensions["actual"] == 3
+        for _ in range(3):  # the same document, refused every time (document_memo.py)
+            result = await gateway.graphql.execute(document, headers=AUTH)
+            assert result.status == 400
+            extensions = refusal(result.body)
+            assert (extensions["limit"], extensions["maximum"]) == (limit, 2)
+            assert extensions["actual"] == 3
         # One less is fine.
         fewer = document.replace("c: __typename", "").replace("...Q ...Q ...Q", "...Q ...Q")
         fewer = fewer.replace("{ __typename __typename __typename }", "{ __typename __typename }")
