@@ -370,7 +370,19 @@ class FastCompletion:
             compiled.bytes += leaf_bytes(coerced) + overhead
             return coerced
 
-        return complete_leaf
+        if not str_as_is or enum_class is not None:
+            return complete_leaf
+
+        def complete_str_leaf(value: Any) -> Any:
+            # String and ID leaves are most of a response: a str is kept as it is and
+            # counted here (an ASCII one is its length, as ``leaf_bytes`` counts it),
+            # anything else takes the general path above.
+            if type(value) is str:
+                compiled.bytes += (len(value) if value.isascii() else leaf_bytes(value)) + overhead
+                return value
+            return complete_leaf(value)
+
+        return complete_str_leaf
 
     def _union(self, union: GraphQLUnionType, field_details: Any) -> Completer:
         """A union strawberry resolves by the value's strawberry definition."""

@@ -532,3 +532,23 @@ def test_generated_operations_answer_as_graphql_core_does(
     assert fast == slow, payload["query"]
     assert fast[0] == 200 and "data" in fast[1], fast
     assert attempts.completed > before  # pageInfo at least: the fast path ran
+
+
+async def test_both_paths_count_the_same_response_bytes(
+    gateway: Gateway, attempts: Attempts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The response budget left after the operation is the same either way, for a
+    response with non-ASCII text (an annotation's ``【1】``) and every kind of leaf."""
+    left: list[int] = []
+    build_response = GatewayExecutor.build_response
+
+    def spy(self: GatewayExecutor, data: Any) -> Any:
+        left.append(self.budget.left)
+        return build_response(self, data)
+
+    monkeypatch.setattr(GatewayExecutor, "build_response", spy)
+    query, variables = CORPUS[0]
+    fast, slow = await both_ways(gateway, {"query": query, "variables": variables})
+    assert fast == slow and "【1】" in json.dumps(fast[1], ensure_ascii=False)
+    assert len(left) == 2 and left[0] == left[1] < GatewayExecutor.max_response_bytes
+    assert attempts.completed > 0
