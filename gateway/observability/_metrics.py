@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from typing import Protocol
+from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -124,6 +124,7 @@ class GatewayMetrics:
         self.registry = registry if registry is not None else CollectorRegistry()
         self._max_operation_names = max_operation_names
         self._operation_names: set[str] = set()
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}  # see _child
         r = self.registry
         self.operations = Counter(
             "gateway_graphql_operations",
@@ -200,6 +201,16 @@ class GatewayMetrics:
             )
         )
 
+    def _child(self, metric: Any, *labels: str) -> Any:
+        """``metric.labels(*labels)``, looked up once: prometheus_client checks and
+        converts the values and takes a lock on every ``labels`` call, several times per
+        operation. The label values are bounded (above), so is this map."""
+        key = (id(metric), labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
+
     def operation_label(self, name: object) -> str:
         if name is None:
             return ANONYMOUS
@@ -215,8 +226,8 @@ class GatewayMetrics:
         """One GraphQL operation; ``outcome`` is ``ok`` or an error code."""
         label = self.operation_label(name)
         outcome = outcome if outcome == "ok" or _CODE.fullmatch(outcome) else "ERROR"
-        self.operations.labels(label, outcome).inc()
-        self.operation_seconds.labels(label, outcome).observe(seconds)
+        self._child(self.operations, label, outcome).inc()
+        self._child(self.operation_seconds, label, outcome).observe(seconds)
 
     def observe_upstream_call(self, record: CallRecord) -> None:
         """One logical upstream call, as the session reports it."""
@@ -224,11 +235,11 @@ class GatewayMetrics:
             status = str(record.status)
         else:
             status = _NO_RESPONSE.get(record.error or "", "no_response")
-        self.upstream_calls.labels(record.operation, status).inc()
-        self.upstream_seconds.labels(record.operation, status).observe(record.seconds)
+        self._child(self.upstream_calls, record.operation, status).inc()
+        self._child(self.upstream_seconds, record.operation, status).observe(record.seconds)
         if record.attempts:
-            self.upstream_attempts.labels(record.operation).inc(record.attempts)
+            self._child(self.upstream_attempts, record.operation).inc(record.attempts)
 
     def observe_batch(self, loader: str, size: int) -> None:
         """One DataLoader batch of ``size`` distinct keys."""
-        self.loader_batch_size.labels(loader).observe(size)
+        self._child(self.loader_batch_size, loader).observe(size)
