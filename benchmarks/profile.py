@@ -208,12 +208,6 @@ async def passthrough_app() -> AsyncIterator[Any]:
         yield app
 
 
-async def passthrough_cpu(screen: str, ops: int) -> float:
-    """CPU seconds per screen of the hand-written passthrough, in-process, same mock upstream."""
-    async with passthrough_app() as app:
-        return await _cpu_per_op(Driver(app, "GET", _passthrough_targets()[screen]), ops)
-
-
 async def interleaved_cpu(
     screen: str, ops: int, block: int = 10, *, serving_gc: bool = False
 ) -> tuple[float, float]:

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from graphql import get_operation_ast, parse
+from graphql import OperationDefinitionNode, get_operation_ast, parse
 from graphql.execution.values import get_variable_values
 
 from gateway.schema import build_schema
@@ -169,10 +169,16 @@ NESTED = (
 )
 
 
-def _cached(cache: PlanCache, query: str, variables: dict[str, Any]) -> OperationPlan:
-    document = parse(query)
-    operation = get_operation_ast(document)
+def _operation(query: str) -> OperationDefinitionNode:
+    """The operation of ``query``, parsed once: the parser cache's object for it."""
+    operation = get_operation_ast(parse(query))
     assert operation is not None
+    return operation
+
+
+def _planned(
+    cache: PlanCache, operation: OperationDefinitionNode, variables: dict[str, Any]
+) -> OperationPlan:
     coerced = get_variable_values(SCHEMA, operation.variable_definitions or (), variables)
     assert not isinstance(coerced, list), coerced
     return cache.plan(SCHEMA, operation, {}, coerced)
@@ -180,45 +186,30 @@ def _cached(cache: PlanCache, query: str, variables: dict[str, Any]) -> Operatio
 
 def test_the_plan_cache_plans_an_operation_once_per_variable_values() -> None:
     cache = PlanCache(max_document_chars=16_384)
-    document = parse(NESTED)
-    operation = get_operation_ast(document)
-    assert operation is not None
-
-    def planned(n: int) -> OperationPlan:
-        coerced = get_variable_values(
-            SCHEMA, operation.variable_definitions or (), {"t": "x", "n": n}
-        )
-        assert not isinstance(coerced, list)
-        return cache.plan(SCHEMA, operation, {}, coerced)
-
-    small, large = planned(2), planned(100)
+    operation = _operation(NESTED)
+    small = _planned(cache, operation, {"t": "x", "n": 2})
+    large = _planned(cache, operation, {"t": "x", "n": 100})
     assert cache.hits == 0
     assert small.cost == plan(NESTED, {"t": "x", "n": 2}).cost < large.cost
-    assert planned(2) is small and planned(100) is large
+    assert _planned(cache, operation, {"t": "x", "n": 2}) is small
+    assert _planned(cache, operation, {"t": "x", "n": 100}) is large
     assert cache.hits == 2
 
 
 def test_the_plan_cache_is_bounded_and_skips_documents_it_cannot_share() -> None:
     cache = PlanCache(max_document_chars=200, size=2)
-    query = "query($t: ID!) { thread(id: $t) { id } }"
-    for n in range(3):  # three entries through a cache of two: the oldest left
-        _cached(cache, query, {"t": f"thread_{n}"})
-    document = parse(query)
-    operation = get_operation_ast(document)
-    assert operation is not None
-    first = get_variable_values(SCHEMA, operation.variable_definitions or (), {"t": "thread_0"})
-    assert not isinstance(first, list)
-    cache.plan(SCHEMA, operation, {}, first)
+    operation = _operation("query($t: ID!) { thread(id: $t) { id } }")
+    plans = [_planned(cache, operation, {"t": f"thread_{n}"}) for n in range(3)]
+    # Three entries through a cache of two: the oldest left, the newest stayed.
+    assert _planned(cache, operation, {"t": "thread_0"}) is not plans[0]
     assert cache.hits == 0
-    padded = query + " #" + "x" * 200  # past max_document_chars: parsed anew each time
-    padded_document = parse(padded)
-    padded_operation = get_operation_ast(padded_document)
-    assert padded_operation is not None
-    values = get_variable_values(SCHEMA, padded_operation.variable_definitions or (), {"t": "a"})
-    assert not isinstance(values, list)
-    cache.plan(SCHEMA, padded_operation, {}, values)
-    cache.plan(SCHEMA, padded_operation, {}, values)
-    assert cache.hits == 0
+    assert _planned(cache, operation, {"t": "thread_2"}) is plans[2]
+    assert cache.hits == 1
+    # Past max_document_chars (parsed anew for every request): never kept.
+    padded = _operation("query($t: ID!) { thread(id: $t) { id } } #" + "x" * 200)
+    first = _planned(cache, padded, {"t": "a"})
+    assert _planned(cache, padded, {"t": "a"}) is not first
+    assert cache.hits == 1
 
 
 async def test_a_repeated_document_is_priced_by_its_variables_every_time(
