@@ -10,6 +10,7 @@ from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry import Schema
 from strawberry.extensions import AddValidationRules, SchemaExtension
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 from strawberry.types.execution import PreExecutionError
@@ -19,6 +20,7 @@ from gateway.observability import OperationObserver
 from gateway.schema.document_memo import DocumentMemo, MemoizedValidation
 from gateway.schema.execution import executor_class
 from gateway.schema.extensions import CallAccounting, ErrorMapping
+from gateway.schema.hook_runner import GeneratorHookRunner
 from gateway.schema.limits import (
     CACHED_DOCUMENT_CHARS,
     LimitedParser,
@@ -38,12 +40,18 @@ __all__ = ["GatewaySchema", "build_schema", "schema_sdl"]
 
 
 class GatewaySchema(Schema):
-    """A strawberry schema whose errors are logged by ``ErrorMapping`` alone.
+    """A strawberry schema whose errors are logged by ``ErrorMapping`` alone, and whose
+    extension hooks run through ``GeneratorHookRunner``.
 
     Strawberry's default logs every error with its traceback; expected errors
     (not found, rate limited, bad input) are not worth a traceback, and
     unexpected ones are logged once, without one, by ``ErrorMapping``.
     """
+
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        return GeneratorHookRunner(execution_context, extensions)
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
