@@ -18,11 +18,12 @@ import contextlib
 from collections.abc import Mapping
 from typing import Any
 
+from cross_web import AsyncHTTPRequestAdapter, StarletteRequestAdapter
 from fastapi import Request, Response, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.http.streaming import SSETransport
 from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL
@@ -35,6 +36,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from gateway.auth import UnauthenticatedError
 from gateway.errors import ErrorCode, code_of_uncoded, is_request_error
 from gateway.graphql_over_http import response_media_type
+from gateway.http_edge import checked_operation
 from gateway.response_json import encode_response
 from gateway.schema import Context
 
@@ -107,7 +109,23 @@ class PingingTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
                 await self.send_message({"type": "ping"})
 
 
+class ScopedRequestAdapter(StarletteRequestAdapter):
+    """Strawberry's view of a Starlette request, which also shows the request itself."""
+
+    @property
+    def request(self) -> Request:
+        return self._request
+
+
+def _is_plain_json(content_type: str | None) -> bool:
+    """``application/json``, parameters aside: what strawberry reads as one JSON body."""
+    if content_type is None:
+        return False
+    return content_type.partition(";")[0].strip().lower() == "application/json"
+
+
 class GatewayGraphQLRouter(GraphQLRouter[Context, None]):
+    request_adapter_class = ScopedRequestAdapter
     websocket_adapter_class = TextFrames
     graphql_transport_ws_handler_class = PingingTransportWS
 
@@ -135,6 +153,29 @@ class GatewayGraphQLRouter(GraphQLRouter[Context, None]):
                 raise ConnectionRejectionError({"code": "UNAUTHENTICATED"}) from None
         acknowledged: UnsetType = UNSET  # a connection_ack without payload
         return acknowledged
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """The operation ``WellFormedOperations`` already parsed and checked, when it did
+        (a plain JSON ``POST`` of one operation); strawberry's parse of the body otherwise."""
+        checked = (
+            checked_operation(request.request.scope)
+            if isinstance(request, ScopedRequestAdapter)
+            and request.method == "POST"
+            and _is_plain_json(request.content_type)
+            else None
+        )
+        if checked is None:
+            return await super().parse_http_body(request)
+        transport = self._get_stream_transport_from_headers(request.headers)
+        return GraphQLRequestData(
+            query=checked["query"],
+            variables=checked.get("variables"),
+            operation_name=checked.get("operationName"),
+            extensions=checked.get("extensions"),
+            protocol=transport.protocol if transport else "http",
+        )
 
     async def get_sub_response(self, request: Request) -> Response:
         """This request's sub-response, carrying the media type negotiated from

@@ -35,7 +35,7 @@ from gateway.http_edge._auth_first import AuthenticateFirst
 from gateway.http_edge._body import BodyBudget, BoundedBody
 from gateway.http_edge._connections import bounded_http_protocol
 from gateway.http_edge._hosts import AllowedHosts, allowed_hosts_of
-from gateway.http_edge._operations import WellFormedOperations
+from gateway.http_edge._operations import WellFormedOperations, checked_operation
 from gateway.http_edge._redirects import RelativeRedirects
 
 if TYPE_CHECKING:
@@ -54,6 +54,7 @@ __all__ = [
     "RelativeRedirects",
     "WellFormedOperations",
     "bounded_http_protocol",
+    "checked_operation",
     "install_http_edge",
     "server_options",
 ]
