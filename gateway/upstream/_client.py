@@ -139,6 +139,9 @@ class UpstreamClient:
             raise ValueError("need max_retries >= 0, retry_backoff >= 0 and read_timeout > 0")
         if max_response_bytes < 1:
             raise ValueError("max_response_bytes must be at least 1")
+        if http.params:
+            # Requests are built with their whole URL (``UpstreamSession._request``).
+            raise ValueError("the upstream httpx client must not carry query parameters")
         install_log_redaction()
         # One pool serves every caller: a cookie set in answer to one caller's request
         # must never ride along on another's. None is kept or sent (``_NoCookies``; httpx

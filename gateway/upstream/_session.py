@@ -7,9 +7,10 @@ Each of its nine methods builds a URL and hands a row of the operation table
 retries) around ``_attempt`` (one request under the deadline and the concurrency
 cap, returning the ``Answer`` or a ``Failure``, see ``_answers``).
 
-Per-call work is kept small: headers are built once per session, a request is
-built once per logical call and re-sent as is on retry (its body is bytes), and
-responses are parsed once with ``json.loads`` and checked by hand.
+Per-call work is kept small: headers are built and merged with the client's once
+per session (``_request``), a request is built once per logical call and re-sent as
+is on retry (its body is bytes), and responses are parsed once with ``json.loads``
+and checked by hand.
 """
 
 from __future__ import annotations
@@ -145,6 +146,7 @@ class UpstreamSession:
         "_in_flight",
         "_max_calls",
         "_max_in_flight",
+        "_merged",
         "_observer",
         "_request_id",
         "_scrub",
@@ -204,6 +206,9 @@ class UpstreamSession:
         self._scrub = Scrubber((server_key, caller_token, upstream.host))
         self._headers = headers
         self._body_headers = {**headers, "Content-Type": "application/json"}
+        # The client's headers with this session's over them, by "has a body": merged
+        # at first use (most operations only read).
+        self._merged: dict[bool, httpx.Headers] = {}
 
     # --- accounting -----------------------------------------------------------------
 
@@ -313,12 +318,7 @@ class UpstreamSession:
         started = upstream.clock()
         progress = _Progress()
         try:
-            request = upstream.http.build_request(
-                op.method,
-                _parsed_url(url),
-                headers=self._body_headers if content is not None else self._headers,
-                content=content,
-            )
+            request = self._request(op.method, url, content)
             breaker = upstream.breaker if op.reads else upstream.write_breaker
             error: UpstreamError | None = None
             retry = 0
@@ -348,6 +348,28 @@ class UpstreamSession:
         except BaseException as exc:  # an UpstreamError, or a cancellation: still observed
             self._observe(op.name, progress.status, started, progress.attempts, type(exc).__name__)
             raise
+
+    def _request(self, method: str, url: str, content: bytes | None) -> httpx.Request:
+        """The request ``upstream.http.build_request`` would build, built directly.
+
+        ``build_request`` merges the client's headers, cookies, query parameters and
+        base URL into every request: here the URL is absolute and the client keeps no
+        cookies (``UpstreamClient``) and no parameters, and the headers are merged once
+        per session. ``tests/upstream/test_session.py`` compares the two requests.
+        """
+        http = self._upstream.http
+        has_body = content is not None
+        headers = self._merged.get(has_body)
+        if headers is None:
+            headers = self._merged[has_body] = httpx.Headers(http.headers)
+            headers.update(self._body_headers if has_body else self._headers)
+        return httpx.Request(
+            method,
+            _parsed_url(url),
+            headers=headers,
+            content=content,
+            extensions={"timeout": http.timeout.as_dict()},
+        )
 
     def _admit(self, operation: str, breaker: CircuitBreaker, error: UpstreamError | None) -> None:
         """Raise instead of attempting once the deadline passed or the circuit is open.

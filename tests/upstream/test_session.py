@@ -10,12 +10,14 @@ import respx
 
 from gateway.upstream import (
     CallRecord,
+    CircuitBreaker,
     NotFoundError,
     UpstreamCallLimitError,
+    UpstreamClient,
     UpstreamConnectionError,
 )
 from tests.upstream.conftest import MakeClient
-from tests.upstream.helpers import THREAD, Records, open_session
+from tests.upstream.helpers import MESSAGE, THREAD, Records, open_session
 
 
 async def test_the_call_budget_refuses_the_call_past_it_without_sending(
@@ -153,3 +155,48 @@ def test_call_records_are_small_immutable_values() -> None:
     assert record.error is None
     with pytest.raises(AttributeError):
         record.status = 500  # type: ignore[misc]
+
+
+async def test_requests_are_the_ones_build_request_would_build(
+    upstream: respx.MockRouter, make_client: MakeClient
+) -> None:
+    """Built directly (``UpstreamSession._request``): same method, URL, headers in the
+    same order, body and timeout as httpx's ``build_request`` merging the client's."""
+    read = upstream.get("/threads/thread_abc").respond(200, json=THREAD)
+    write = upstream.post("/threads/thread_abc/messages").respond(200, json=MESSAGE)
+    client = make_client()
+    client._http.headers["X-Client-Wide"] = "kept"
+    session = open_session(client, caller_token="caller-token")
+    await session.get_thread("thread_abc")
+    await session.create_message("thread_abc", {"role": "user", "content": "hi"})
+    await session.get_thread("thread_abc")
+    assert (read.call_count, write.call_count) == (2, 1)
+    sent = [read.calls[0].request, write.calls[0].request, read.calls[1].request]
+    for request in sent:
+        has_body = request.method == "POST"
+        built = client._http.build_request(
+            request.method,
+            str(request.url),
+            headers=session._body_headers if has_body else session._headers,
+            content=request.content if has_body else None,
+        )
+        assert (request.method, request.url) == (built.method, built.url)
+        assert request.headers.multi_items() == built.headers.multi_items()
+        assert request.content == built.content
+        assert request.extensions["timeout"] == built.extensions["timeout"]
+    assert sent[0].headers["x-client-wide"] == "kept"
+    assert sent[1].headers["content-type"] == "application/json"
+
+
+def test_a_client_carrying_query_parameters_is_refused() -> None:
+    with pytest.raises(ValueError, match="query parameters"):
+        UpstreamClient(
+            httpx.AsyncClient(params={"api-version": "1"}),
+            base_url="http://upstream.test/v1",
+            api_key=None,
+            requires_key=False,
+            max_retries=0,
+            retry_backoff=0.0,
+            read_timeout=1.0,
+            breaker=CircuitBreaker(5, 10.0),
+        )
