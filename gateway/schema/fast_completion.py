@@ -190,6 +190,17 @@ def _plain_getter(field: GraphQLField) -> tuple[Callable[[Any], Any], str | None
     return method, None
 
 
+def _is_str_leaf(field_type: GraphQLOutputType) -> bool:
+    """String or ID (nullable or not), which give a str back as it is (``_leaf``)."""
+    inner = field_type.of_type if is_non_null_type(field_type) else field_type
+    coerce = getattr(inner, "coerce_output_value", None)
+    return (
+        is_leaf_type(inner)
+        and (coerce is serialize_string or coerce is serialize_id)
+        and PlainResolvers.enum_names(inner) is None
+    )
+
+
 def _constant(value: str) -> Callable[[Any], str]:
     return lambda _source: value
 
@@ -202,6 +213,8 @@ class _Field(NamedTuple):
     attribute: str | None  # what ``getter`` reads, when it is an attribute read
     completer: Completer
     non_null: bool  # a non-null list or object: None from ``completer`` is not plain
+    str_leaf: bool  # a String or ID leaf: a str is the response's value as it is
+    typename: str | None = None  # ``__typename``: the object type's name, a constant
 
 
 def _object_code(
@@ -209,6 +222,7 @@ def _object_code(
     is_type_of: Callable[..., Any] | None,
     inert: set[type],
     admit: Callable[[Any], None],
+    leaves: tuple[_Compiled, Callable[[Any], int], int],
 ) -> Completer:
     """The completer of one object, as straight-line Python made for its selection.
 
@@ -216,15 +230,21 @@ def _object_code(
     loop: an attribute is read as ``value.name`` (what its ``attrgetter`` does), each
     field is completed by its own completer, a non-null list or object is checked
     where it is completed, and the dict is built in one display. Field after field,
-    per list item, this was a third of the fast completion's time. Only identifiers
-    made here and ``repr`` of the response keys (GraphQL names) enter the source.
+    per list item, this was a third of the fast completion's time. A String or ID
+    leaf holding a str, and ``__typename``, are completed in line (counted as the
+    str leaf completer counts them: an ASCII str is its length); anything else a leaf
+    holds goes to its completer. Only identifiers made here and ``repr`` of the
+    response keys and type names (GraphQL names) enter the source.
     """
+    compiled, leaf_bytes, overhead = leaves
     namespace: dict[str, Any] = {
         "Undefined": Undefined,
         "NotPlain": _NotPlainError,
         "inert": inert,
         "admit": admit,
         "is_type_of": is_type_of,
+        "compiled": compiled,
+        "leaf_bytes": leaf_bytes,
     }
     lines = [
         "def complete_object(value):",
@@ -235,16 +255,37 @@ def _object_code(
     ]
     if is_type_of is not None:  # strawberry's generated is_type_of never reads its info
         lines += ["    if not is_type_of(value, None):", "        raise NotPlain"]
+    constant_bytes = 0
+    in_line = [field for field in fields if field.str_leaf and field.typename is None]
+    if in_line:
+        lines.append("    spent = 0")
     for n, field in enumerate(fields):
+        if field.typename is not None:
+            lines.append(f"    v{n} = {field.typename!r}")
+            constant_bytes += leaf_bytes(field.typename) + overhead
+            continue
         namespace[f"c{n}"] = field.completer
         attribute = field.attribute
         if attribute is None or not attribute.isidentifier() or keyword.iskeyword(attribute):
             namespace[f"g{n}"] = field.getter
-            lines.append(f"    v{n} = c{n}(g{n}(value))")
+            read = f"g{n}(value)"
         else:
-            lines.append(f"    v{n} = c{n}(value.{attribute})")
+            read = f"value.{attribute}"
+        if field.str_leaf:
+            lines += [
+                f"    v{n} = {read}",
+                f"    if type(v{n}) is str:",
+                f"        spent += {overhead} + "
+                f"(len(v{n}) if v{n}.isascii() else leaf_bytes(v{n}))",
+                "    else:",
+                f"        v{n} = c{n}(v{n})",
+            ]
+        else:
+            lines.append(f"    v{n} = c{n}({read})")
         if field.non_null:
             lines += [f"    if v{n} is None:", "        raise NotPlain"]
+    if in_line or constant_bytes:
+        lines.append(f"    compiled.bytes += {'spent + ' if in_line else ''}{constant_bytes}")
     entries = ", ".join(f"{field.response_key!r}: v{n}" for n, field in enumerate(fields))
     lines.append(f"    return {{{entries}}}")
     exec("\n".join(lines), namespace)  # noqa: S102 - our own source, see above
@@ -336,8 +377,10 @@ class FastCompletion:
             if node.arguments or any(c.fragment_variable_values for c in children):
                 raise _NotPlainError
             name = node.name.value
+            typename = None
             if name == "__typename":
-                getter: Callable[[Any], Any] = _constant(object_type.name)
+                typename = object_type.name
+                getter: Callable[[Any], Any] = _constant(typename)
                 attribute: str | None = None
                 field_type: GraphQLOutputType = TypeNameMetaFieldDef.type
             else:
@@ -352,7 +395,10 @@ class FastCompletion:
                 field_type.of_type if non_null else field_type,  # type: ignore[union-attr]
                 children,
             )
-            fields.append(_Field(response_key, getter, attribute, completer, non_null))
+            str_leaf = _is_str_leaf(field_type)
+            fields.append(
+                _Field(response_key, getter, attribute, completer, non_null, str_leaf, typename)
+            )
         self._compiled.fields += len(fields)
         is_awaitable = self._is_awaitable
         inert = self._compiled.inert_classes
@@ -364,7 +410,8 @@ class FastCompletion:
                 # A strawberry type's instances are awaitable, or not, by their class.
                 inert.add(type(value))
 
-        return _object_code(fields, is_type_of, inert, admit)
+        leaves = (self._compiled, self._leaf_bytes, self._leaf_overhead)
+        return _object_code(fields, is_type_of, inert, admit, leaves)
 
     def _completer(self, field_type: GraphQLOutputType, field_details: Any) -> Completer:
         if is_non_null_type(field_type) and is_leaf_type(field_type.of_type):
