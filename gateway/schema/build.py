@@ -12,6 +12,7 @@ from strawberry import Schema
 from strawberry.extensions import AddValidationRules, SchemaExtension
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.name_converter import NameConverter
 from strawberry.types import ExecutionContext
 from strawberry.types.execution import PreExecutionError
 
@@ -83,6 +84,26 @@ async def _refusal_as_result(source: AsyncGenerator[Any, None]) -> AsyncGenerato
         yield PreExecutionError(data=None, errors=[refusal])
 
 
+class MemoizedNameConverter(NameConverter):
+    """Strawberry's name converter, each Python name camel-cased once.
+
+    Strawberry converts every argument's name again on every call of its field
+    (``convert_arguments``), with a regular expression: for the chat screen, seven
+    conversions per operation. The names are the schema's own, so the memo is as
+    bounded as the schema.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._converted: dict[str, str] = {}
+
+    def apply_naming_config(self, name: str) -> str:
+        converted = self._converted.get(name)
+        if converted is None:
+            converted = self._converted[name] = super().apply_naming_config(name)
+        return converted
+
+
 def build_schema(settings: Settings | None = None) -> GatewaySchema:
     """The executable schema, with the limits and extensions ``settings`` ask for.
 
@@ -120,7 +141,8 @@ def build_schema(settings: Settings | None = None) -> GatewaySchema:
     config = StrawberryConfig(
         batching_config={"max_operations": settings.max_batch_operations}
         if settings.allow_batching
-        else None
+        else None,
+        name_converter=MemoizedNameConverter(),
     )
     executor = executor_class(
         PlanLimits(cost=settings.max_cost, aliased_results=settings.max_aliased_results),

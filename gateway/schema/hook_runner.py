@@ -25,7 +25,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Generator
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.context import (
@@ -52,25 +52,50 @@ _STAGES: dict[str, type[ExtensionContextManagerBase]] = {
 _NOT_A_GENERATOR: Any = object()
 """A class's hook that is not a generator function: the stage is strawberry's."""
 
-_hooks_of_class: dict[type[SchemaExtension], dict[str, Any]] = {}
-
 
 def _class_hooks(cls: type[SchemaExtension]) -> dict[str, Any]:
     """The class's overridden hooks by stage: the function, or ``_NOT_A_GENERATOR``."""
-    found = _hooks_of_class.get(cls)
-    if found is None:
-        found = {}
-        for stage in _STAGES:
-            hook = getattr(cls, stage)
-            if hook is getattr(SchemaExtension, stage):
-                continue  # not overridden: no hook in this stage
+    found: dict[str, Any] = {}
+    for stage in _STAGES:
+        hook = getattr(cls, stage)
+        if hook is not getattr(SchemaExtension, stage):  # overridden: a hook in this stage
             found[stage] = hook if inspect.isgeneratorfunction(hook) else _NOT_A_GENERATOR
-        _hooks_of_class[cls] = found
     return found
 
 
-def _overrides_results(cls: type[SchemaExtension]) -> bool:
-    return cls.get_results is not SchemaExtension.get_results
+class _Plan(NamedTuple):
+    """For one list of extension classes: each stage's hooks, by extension index (``None``:
+    the stage is strawberry's), and the indexes of the extensions that give results."""
+
+    stages: dict[str, list[tuple[int, Hook]] | None]
+    with_results: tuple[int, ...]
+
+
+_plans: dict[tuple[type[SchemaExtension], ...], _Plan] = {}
+
+
+def _plan_of(classes: tuple[type[SchemaExtension], ...]) -> _Plan:
+    """The plan of ``classes``, worked out once (a schema's extensions are the same
+    classes on every operation)."""
+    plan = _plans.get(classes)
+    if plan is None:
+        stages: dict[str, list[tuple[int, Hook]] | None] = {stage: [] for stage in _STAGES}
+        for index, cls in enumerate(classes):
+            for stage, hook in _class_hooks(cls).items():
+                hooks = stages[stage]
+                if hooks is None:
+                    continue
+                if hook is _NOT_A_GENERATOR:
+                    stages[stage] = None
+                else:
+                    hooks.append((index, hook))
+        with_results = tuple(
+            index
+            for index, cls in enumerate(classes)
+            if cls.get_results is not SchemaExtension.get_results
+        )
+        plan = _plans[classes] = _Plan(stages, with_results)
+    return plan
 
 
 class _Stage:
@@ -154,7 +179,11 @@ class _Stage:
 
 
 class GeneratorHookRunner(SchemaExtensionsRunner):
-    """Strawberry's extensions runner, its four stages run by ``_Stage`` where they can be."""
+    """Strawberry's extensions runner, its four stages run by ``_Stage`` where they can be.
+
+    Which hooks run in which stage is worked out once per list of extension classes
+    (``_plan_of``; bounded by the schema configurations built in the process).
+    """
 
     def __init__(
         self,
@@ -162,19 +191,13 @@ class GeneratorHookRunner(SchemaExtensionsRunner):
         extensions: list[SchemaExtension] | None = None,
     ) -> None:
         super().__init__(execution_context, extensions)
-        self._by_stage: dict[str, list[tuple[SchemaExtension, Hook]] | None] = {
-            stage: [] for stage in _STAGES
+        plan = _plan_of(tuple(type(extension) for extension in self.extensions))
+        extensions_ = self.extensions
+        self._by_stage = {
+            stage: None if hooks is None else [(extensions_[i], hook) for i, hook in hooks]
+            for stage, hooks in plan.stages.items()
         }
-        for extension in self.extensions:
-            for stage, hook in _class_hooks(type(extension)).items():
-                hooks = self._by_stage[stage]
-                if hooks is None:
-                    continue
-                if hook is _NOT_A_GENERATOR:
-                    self._by_stage[stage] = None
-                else:
-                    hooks.append((extension, hook))
-        self._with_results = [e for e in self.extensions if _overrides_results(type(e))]
+        self._with_results = [extensions_[i] for i in plan.with_results]
 
     def _stage(self, stage: str) -> Any:
         hooks = self._by_stage[stage]
