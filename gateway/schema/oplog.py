@@ -55,6 +55,9 @@ class OperationLog(SchemaExtension):
                 for error in (result.errors if result is not None and result.errors else [])
             }
         )
+        level = logging.ERROR if "INTERNAL_SERVER_ERROR" in codes else logging.INFO
+        if not logger.isEnabledFor(level):
+            return  # nobody reads the line: not worth working out (LOG_LEVEL=warning)
         name = context.operation_name
         kind = "-"
         document = context.graphql_document
@@ -68,7 +71,6 @@ class OperationLog(SchemaExtension):
                     if name is None and definition.name is not None:
                         name = definition.name.value
                     break
-        level = logging.ERROR if "INTERNAL_SERVER_ERROR" in codes else logging.INFO
         logger.log(
             level,
             "operation request_id=%s name=%s type=%s ms=%.1f calls=%s attempts=%s codes=%s "

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 import re
+from types import SimpleNamespace
 
 import pytest
+from graphql import GraphQLError
 
+from gateway.schema.oplog import OperationLog
 from tests.conftest import Gateway
 
 MISSING = "thread_" + "0" * 24
@@ -67,3 +70,31 @@ async def test_selected_operation_is_logged_by_its_name(
     assert result.status == 200 and result.errors == []
     (line,) = lines(caplog)
     assert " name=B type=mutation " in line
+
+
+def _ended(errors: list[GraphQLError]) -> None:
+    """One operation through ``OperationLog.on_operation``, ending with ``errors``."""
+    extension = OperationLog()
+    extension.execution_context = SimpleNamespace(  # type: ignore[assignment]
+        context=SimpleNamespace(request_id="req-9", session=None),
+        result=SimpleNamespace(errors=errors),
+        operation_name="Chat",
+        graphql_document=None,
+    )
+    hook = extension.on_operation()
+    next(hook)
+    with pytest.raises(StopIteration):
+        next(hook)
+
+
+def test_at_warning_only_internal_errors_are_logged(caplog: pytest.LogCaptureFixture) -> None:
+    """An operator at ``LOG_LEVEL=warning`` still hears of the operations that failed
+    inside the gateway; the others' lines are never worked out."""
+    caplog.set_level(logging.WARNING, logger="gateway.operations")
+    _ended([])
+    _ended([GraphQLError("gone", extensions={"code": "NOT_FOUND"})])
+    assert lines(caplog) == []
+    _ended([GraphQLError("Internal server error.", extensions={"code": "INTERNAL_SERVER_ERROR"})])
+    (line,) = lines(caplog)
+    assert "request_id=req-9 name=Chat" in line and "codes=INTERNAL_SERVER_ERROR" in line
+    assert caplog.records[-1].levelno == logging.ERROR
