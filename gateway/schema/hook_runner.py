@@ -14,7 +14,9 @@ enter in the extensions' order and leave in reverse; an exception raised inside
 the stage is thrown into each hook on the way out (a hook that catches it and
 returns hides it from the hooks outside it, though, as with strawberry's stages, it
 still leaves the stage; one that raises another replaces it); a hook that does not
-yield exactly once is a ``RuntimeError``. A stage in
+yield exactly once is a ``RuntimeError``; a hook failing before its ``yield`` has the
+error thrown into the hooks entered before it (strawberry leaves those suspended until
+they are garbage-collected). A stage in
 which some extension's hook is not a generator function (a plain or async
 callable, an async generator) is strawberry's own to run, unchanged.
 ``tests/schema/test_hook_runner.py`` runs the same hooks through both.
@@ -158,7 +160,7 @@ class _Stage:
                     generator.throw(exc)
             except StopIteration as stop:
                 if exc is not None and stop is not exc:
-                    exc = None  # the hook caught it and returned: suppressed
+                    exc = None  # the hook caught it and returned: hidden from the outer ones
                 continue
             except BaseException as raised:
                 if raised is not exc:
@@ -192,12 +194,12 @@ class GeneratorHookRunner(SchemaExtensionsRunner):
     ) -> None:
         super().__init__(execution_context, extensions)
         plan = _plan_of(tuple(type(extension) for extension in self.extensions))
-        extensions_ = self.extensions
+        bound = self.extensions
         self._by_stage = {
-            stage: None if hooks is None else [(extensions_[i], hook) for i, hook in hooks]
+            stage: None if hooks is None else [(bound[i], hook) for i, hook in hooks]
             for stage, hooks in plan.stages.items()
         }
-        self._with_results = [extensions_[i] for i in plan.with_results]
+        self._with_results = [bound[i] for i in plan.with_results]
 
     def _stage(self, stage: str) -> Any:
         hooks = self._by_stage[stage]
