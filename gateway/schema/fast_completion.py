@@ -190,26 +190,25 @@ def _plain_getter(field: GraphQLField) -> tuple[Callable[[Any], Any], str | None
     return method, None
 
 
-def _is_str_leaf(field_type: GraphQLOutputType) -> bool:
-    """String or ID (nullable or not), which give a str back as it is (``_leaf``)."""
-    inner = field_type.of_type if is_non_null_type(field_type) else field_type
-    coerce = getattr(inner, "coerce_output_value", None)
-    return (
-        is_leaf_type(inner)
-        and (coerce is serialize_string or coerce is serialize_id)
-        and PlainResolvers.enum_names(inner) is None
+def _gives_str_as_is(leaf_type: Any) -> bool:
+    """String and ID: graphql-core gives a str back as it is (no strawberry enum is)."""
+    coerce = leaf_type.coerce_output_value
+    return (coerce is serialize_string or coerce is serialize_id) and (
+        PlainResolvers.enum_names(leaf_type) is None
     )
 
 
-def _constant(value: str) -> Callable[[Any], str]:
-    return lambda _source: value
+def _is_str_leaf(field_type: GraphQLOutputType) -> bool:
+    """A String or ID field, nullable or not."""
+    inner = field_type.of_type if is_non_null_type(field_type) else field_type
+    return is_leaf_type(inner) and _gives_str_as_is(inner)
 
 
 class _Field(NamedTuple):
     """One selected field of a plain object: where it goes, how it is read and completed."""
 
     response_key: str
-    getter: Callable[[Any], Any]
+    getter: Callable[[Any], Any] | None  # None for ``__typename``
     attribute: str | None  # what ``getter`` reads, when it is an attribute read
     completer: Completer
     non_null: bool  # a non-null list or object: None from ``completer`` is not plain
@@ -380,7 +379,7 @@ class FastCompletion:
             typename = None
             if name == "__typename":
                 typename = object_type.name
-                getter: Callable[[Any], Any] = _constant(typename)
+                getter: Callable[[Any], Any] | None = None
                 attribute: str | None = None
                 field_type: GraphQLOutputType = TypeNameMetaFieldDef.type
             else:
@@ -451,7 +450,7 @@ class FastCompletion:
         compiled = self._compiled
         coerce = leaf_type.coerce_output_value
         # graphql-core's String and ID give a str back as it is.
-        str_as_is = coerce is serialize_string or coerce is serialize_id
+        str_as_is = _gives_str_as_is(leaf_type)
         enum_class: Any
         enum_class, enum_names = PlainResolvers.enum_names(leaf_type) or (None, {})
         is_awaitable = self._is_awaitable
@@ -478,7 +477,7 @@ class FastCompletion:
             compiled.bytes += leaf_bytes(coerced) + overhead
             return coerced
 
-        if not str_as_is or enum_class is not None:
+        if not str_as_is:
             return complete_leaf
 
         def complete_str_leaf(value: Any) -> Any:

@@ -135,13 +135,8 @@ class _Stage:
     async def __aenter__(self) -> None:
         self.__enter__()
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> bool:
-        return self._leave(exc)
+    async def __aexit__(self, *exc_info: Any) -> bool:
+        return self.__exit__(*exc_info)
 
     def _leave(self, exc: BaseException | None) -> bool:
         """Close the running hooks, innermost first; ``exc`` goes on (False).

@@ -188,15 +188,16 @@ async def test_requests_are_the_ones_build_request_would_build(
     assert sent[1].headers["content-type"] == "application/json"
 
 
-def test_a_client_carrying_query_parameters_is_refused() -> None:
-    with pytest.raises(ValueError, match="query parameters"):
-        UpstreamClient(
-            httpx.AsyncClient(params={"api-version": "1"}),
-            base_url="http://upstream.test/v1",
-            api_key=None,
-            requires_key=False,
-            max_retries=0,
-            retry_backoff=0.0,
-            read_timeout=1.0,
-            breaker=CircuitBreaker(5, 10.0),
-        )
+async def test_a_client_carrying_query_parameters_is_refused() -> None:
+    async with httpx.AsyncClient(params={"api-version": "1"}) as http:
+        with pytest.raises(ValueError, match="query parameters"):
+            UpstreamClient(
+                http,
+                base_url="http://upstream.test/v1",
+                api_key=None,
+                requires_key=False,
+                max_retries=0,
+                retry_backoff=0.0,
+                read_timeout=1.0,
+                breaker=CircuitBreaker(5, 10.0),
+            )
